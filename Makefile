@@ -1,0 +1,29 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Generate demo data into data/kpi.duckdb, build every model and print the scorecards.
+demo: install
+	$(BIN)/kpi demo
+
+## Run the whole test suite (dbt builds on DuckDB and PostgreSQL, dbt tests, pytest).
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check orchestration tests
+
+clean:
+	rm -rf target logs data/*.duckdb test-artifacts

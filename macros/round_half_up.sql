@@ -1,0 +1,15 @@
+{#- Rounds a double half away from zero on its decimal value (2.675 -> 2.68), the same on
+    every engine (PostgreSQL has no round(double, int); DuckDB rounds binary doubles).
+    `decimals` is an integer or a column holding 0..6 (DuckDB needs constant precision,
+    so a column expands into a CASE). -#}
+{% macro round_half_up(value, decimals) -%}
+    {%- if decimals is number or (decimals | string).isdigit() -%}
+        cast(round(cast({{ value }} as numeric(38, 10)), {{ decimals }}) as double precision)
+    {%- else -%}
+        case cast({{ decimals }} as integer)
+            {%- for places in range(7) %}
+            when {{ places }} then cast(round(cast({{ value }} as numeric(38, 10)), {{ places }}) as double precision)
+            {%- endfor %}
+        end
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,8 @@
+{#- A UTC timestamp (without time zone) as wall-clock time in an IANA timezone. -#}
+{% macro utc_to_local(utc_timestamp, timezone) -%}
+    {{ return(adapter.dispatch('utc_to_local', 'kpi_engine')(utc_timestamp, timezone)) }}
+{%- endmacro %}
+
+{% macro default__utc_to_local(utc_timestamp, timezone) -%}
+    cast((({{ utc_timestamp }}) at time zone 'UTC') at time zone {{ timezone }} as timestamp)
+{%- endmacro %}

@@ -1,0 +1,114 @@
+-- The status timeline of every request as of as_of: its STATUS events, or, for a request
+-- with none, a timeline made from its row (OPEN at created_at, then DONE at resolved_at or
+-- CANCELLED at updated_at). Ordered by time, then event id.
+with
+
+requests as (
+    select * from {{ ref('stg_itsm__service_requests') }}
+    where created_at <= {{ as_of_timestamp() }}
+),
+
+status_events as (
+    select
+        events.sr_id,
+        events.event_id,
+        events.new_status as status,
+        events.event_at as status_at
+    from {{ ref('stg_itsm__sr_events') }} as events
+    inner join requests
+        on events.sr_id = requests.sr_id
+    where events.event_type = 'STATUS'
+        and events.event_at <= {{ as_of_timestamp() }}
+),
+
+requests_without_history as (
+    select requests.*
+    from requests
+    where not exists (
+        select 1 from status_events
+        where status_events.sr_id = requests.sr_id
+    )
+),
+
+derived_events as (
+    select
+        sr_id,
+        cast(null as bigint) as event_id,
+        'OPEN' as status,
+        created_at as status_at,
+        0 as derived_order
+    from requests_without_history
+
+    union all
+
+    select
+        sr_id,
+        cast(null as bigint) as event_id,
+        'DONE' as status,
+        resolved_at as status_at,
+        1 as derived_order
+    from requests_without_history
+    where status = 'DONE'
+        and resolved_at is not null
+        and resolved_at <= {{ as_of_timestamp() }}
+
+    union all
+
+    select
+        sr_id,
+        cast(null as bigint) as event_id,
+        'CANCELLED' as status,
+        updated_at as status_at,
+        1 as derived_order
+    from requests_without_history
+    where status = 'CANCELLED'
+        and updated_at is not null
+        and updated_at <= {{ as_of_timestamp() }}
+),
+
+all_changes as (
+    select sr_id, event_id, status, status_at, false as is_derived, 0 as derived_order
+    from status_events
+
+    union all
+
+    select sr_id, event_id, status, status_at, true as is_derived, derived_order
+    from derived_events
+),
+
+sequenced as (
+    select
+        all_changes.*,
+        row_number() over (
+            partition by sr_id
+            order by status_at, derived_order, event_id
+        ) as status_sequence
+    from all_changes
+),
+
+final as (
+    select
+        -- keys
+        sequenced.sr_id,
+        cast(sequenced.status_sequence as bigint) as status_sequence,
+        requests.tenant_id,
+        sequenced.event_id,
+        -- attributes
+        cast(sequenced.status as {{ dbt.type_string() }}) as status,
+        cast(lag(sequenced.status) over (
+            partition by sequenced.sr_id order by sequenced.status_sequence
+        ) as {{ dbt.type_string() }}) as previous_status,
+        sequenced.is_derived,
+        sequenced.status_sequence = count(*) over (partition by sequenced.sr_id) as is_last_status,
+        -- timestamps (UTC)
+        sequenced.status_at,
+        lead(sequenced.status_at) over (
+            partition by sequenced.sr_id order by sequenced.status_sequence
+        ) as next_status_at,
+        requests.created_at
+    from sequenced
+    inner join requests
+        on sequenced.sr_id = requests.sr_id
+)
+
+select * from final

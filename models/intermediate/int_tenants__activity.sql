@@ -1,0 +1,62 @@
+with
+
+tenant_settings as (
+    select * from {{ ref('tenants') }}
+),
+
+requests as (
+    select * from {{ ref('stg_itsm__service_requests') }}
+),
+
+deployments as (
+    select * from {{ ref('stg_itsm__deployments') }}
+),
+
+activity as (
+    select tenant_id, created_at as activity_at
+    from requests
+    where created_at <= {{ as_of_timestamp() }}
+
+    union all
+
+    select tenant_id, started_at as activity_at
+    from deployments
+    where started_at <= {{ as_of_timestamp() }}
+),
+
+first_activity as (
+    select
+        tenant_id,
+        min(activity_at) as first_activity_at
+    from activity
+    where tenant_id is not null
+    group by tenant_id
+),
+
+known_tenants as (
+    select tenant_id from tenant_settings
+    union
+    select tenant_id from first_activity
+),
+
+final as (
+    select
+        -- keys
+        known_tenants.tenant_id,
+        -- attributes
+        coalesce(
+            tenant_settings.tenant_name,
+            'Tenant ' || cast(known_tenants.tenant_id as {{ dbt.type_string() }})
+        ) as tenant_name,
+        coalesce(tenant_settings.timezone, {{ default_timezone() }}) as timezone,
+        tenant_settings.tenant_id is not null as is_configured,
+        -- timestamps (UTC)
+        first_activity.first_activity_at
+    from known_tenants
+    left join tenant_settings
+        on known_tenants.tenant_id = tenant_settings.tenant_id
+    left join first_activity
+        on known_tenants.tenant_id = first_activity.tenant_id
+)
+
+select * from final

@@ -1,0 +1,24 @@
+-- DEPLOY_SUCCESS_RATE measurements: one per finished deployment (DEPLOYED, FAILED or
+-- ROLLED_BACK, finished by as_of), measured at finished_at; numerator = 1 when DEPLOYED.
+-- Running and cancelled deployments are not counted.
+with
+
+deployments as (
+    select * from {{ ref('stg_itsm__deployments') }}
+),
+
+final as (
+    select
+        tenant_id,
+        cast('DEPLOY_SUCCESS_RATE' as {{ dbt.type_string() }}) as kpi_name,
+        finished_at as measured_at,
+        cast(case when status = 'DEPLOYED' then 1.0 else 0.0 end as double precision) as numerator,
+        cast(1.0 as double precision) as denominator
+    from deployments
+    where status in ('DEPLOYED', 'FAILED', 'ROLLED_BACK')
+        and finished_at is not null
+        and finished_at <= {{ as_of_timestamp() }}
+        and started_at <= {{ as_of_timestamp() }}
+)
+
+select * from final
