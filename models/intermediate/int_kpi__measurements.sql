@@ -1,5 +1,5 @@
 -- Every KPI measurement of every KPI model, in the one shape the engine aggregates:
--- tenant_id, kpi_name, measured_at (UTC), numerator, denominator.
+-- measurement_key, tenant_id, kpi_name, measured_at (UTC), numerator, denominator.
 with
 
 built_in as (
@@ -20,6 +20,7 @@ custom as (
 
 final as (
     select
+        cast(measurement_key as {{ dbt.type_string() }}) as measurement_key,
         cast(tenant_id as bigint) as tenant_id,
         cast(kpi_name as {{ dbt.type_string() }}) as kpi_name,
         cast(measured_at as timestamp) as measured_at,
@@ -30,6 +31,7 @@ final as (
     union all
 
     select
+        cast(measurement_key as {{ dbt.type_string() }}) as measurement_key,
         cast(tenant_id as bigint) as tenant_id,
         cast(kpi_name as {{ dbt.type_string() }}) as kpi_name,
         cast(measured_at as timestamp) as measured_at,

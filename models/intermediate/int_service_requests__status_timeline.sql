@@ -18,6 +18,7 @@ status_events as (
     inner join requests
         on events.sr_id = requests.sr_id
     where events.event_type = 'STATUS'
+        and events.new_status is not null
         and events.event_at <= {{ as_of_timestamp() }}
 ),
 

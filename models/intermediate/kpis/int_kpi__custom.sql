@@ -1,6 +1,7 @@
 -- Extension point for your own KPIs (see the README, "Add a KPI").
 -- Replace this model's body with one `select` per custom KPI, joined by `union all`, each
 -- returning the measurement shape:
+--   measurement_key text (unique within the KPI: what was measured, e.g. 'sr-42'),
 --   tenant_id bigint, kpi_name text (as in kpi_definitions.csv), measured_at timestamp
 --   (UTC), numerator double precision, denominator double precision (null unless RATIO).
 -- The engine aggregates them per tenant, local period and grain according to the KPI's
@@ -9,6 +10,7 @@ with
 
 final as (
     select
+        cast(null as {{ dbt.type_string() }}) as measurement_key,
         cast(null as bigint) as tenant_id,
         cast(null as {{ dbt.type_string() }}) as kpi_name,
         cast(null as timestamp) as measured_at,

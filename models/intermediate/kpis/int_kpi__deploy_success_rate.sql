@@ -9,6 +9,7 @@ deployments as (
 
 final as (
     select
+        'deployment-' || cast(deployment_id as {{ dbt.type_string() }}) as measurement_key,
         tenant_id,
         cast('DEPLOY_SUCCESS_RATE' as {{ dbt.type_string() }}) as kpi_name,
         finished_at as measured_at,
