@@ -1,0 +1,655 @@
+"""Plain-Python reference implementation (an oracle) of the KPI specification.
+
+It is written from the specification only (issue 2: raw contract, seeds contract, time,
+a request's history, the five KPIs, targets and traffic lights, outputs), independently of
+the dbt SQL, so that tests can compare the marts built by dbt with what it computes.
+
+Standard library only. Raw rows are dicts keyed by the raw contract's column names with
+timestamps as naive ``datetime`` in UTC (aware datetimes are converted to naive UTC).
+
+Entry points:
+
+* ``compute(...) -> Result``: ``fct_kpi_values``, ``kpi_scorecard`` and ``tenant_kpi_status``
+  as dicts (see ``Result``), plus per-request derived facts for debugging.
+* ``load_seeds(seed_dir)``: the four CSV seeds with their types converted.
+* ``round_half_up(x, decimals)`` and ``traffic_light(...)``: the rounding and status rules.
+"""
+
+from __future__ import annotations
+
+import csv
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from math import fsum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+UTC = timezone.utc
+GRAINS = ("DAILY", "WEEKLY", "MONTHLY")
+CLOSED_STATUSES = frozenset({"DONE", "CANCELLED"})
+FINISHED_DEPLOYMENT_STATUSES = frozenset({"DEPLOYED", "FAILED", "ROLLED_BACK"})
+BUILTIN_KPIS = ("MTTR", "FCR", "SLA_COMPLIANCE", "SR_BACKLOG", "DEPLOY_SUCCESS_RATE")
+
+DEFAULT_GREEN_PCT = 95.0
+DEFAULT_YELLOW_PCT = 80.0
+DEFAULT_LOWER_BETTER_YELLOW_RATIO = 1.2
+
+
+# --------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    # (tenant_id, kpi_name, grain, period_start) -> period_end, is_complete, value, numerator,
+    # denominator, target, direction, achievement_pct, status
+    kpi_values: dict[tuple[int, str, str, date], dict] = field(default_factory=dict)
+    # (tenant_id, kpi_name) -> grain, period_start, value, target, achievement_pct, status,
+    # previous_period_start, previous_value, previous_status
+    scorecard: dict[tuple[int, str], dict] = field(default_factory=dict)
+    # tenant_id -> green_count, yellow_count, red_count, no_data_count, overall_status
+    tenant_status: dict[int, dict] = field(default_factory=dict)
+    # sr_id -> tenant_id, request_type, priority, created_at, last_status, is_resolved,
+    # resolved_at (resolution time or None), reopen_count, assignee_count, on_hold_hours
+    request_facts: dict[int, dict] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------
+
+
+def round_half_up(x: float | int | None, decimals: int | None) -> float | None:
+    """Round half away from zero on the shortest decimal repr of ``x`` (2.675 -> 2.68)."""
+    if x is None:
+        return None
+    if decimals is None:
+        return float(x)
+    d = Decimal(repr(float(x)))
+    q = Decimal(1).scaleb(-int(decimals))
+    return float(d.quantize(q, rounding=ROUND_HALF_UP))
+
+
+def hours_between(start: datetime, end: datetime) -> float:
+    """Exact elapsed time in hours (integer microseconds / 3.6e9, one float rounding)."""
+    delta = end - start
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return micros / 3_600_000_000
+
+
+def _naive_utc(ts: Any) -> datetime | None:
+    if ts is None or ts == "":
+        return None
+    if isinstance(ts, str):
+        ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    elif isinstance(ts, date) and not isinstance(ts, datetime):
+        ts = datetime.combine(ts, time())
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    return ts
+
+
+def _as_bool(v: Any) -> bool | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        s = v.strip().lower()
+        if s in ("true", "t", "1", "yes", "y"):
+            return True
+        if s in ("false", "f", "0", "no", "n"):
+            return False
+        raise ValueError(f"not a boolean: {v!r}")
+    return bool(v)
+
+
+def _as_float(v: Any) -> float | None:
+    if v is None or v == "":
+        return None
+    return float(v)
+
+
+def _as_int(v: Any) -> int | None:
+    if v is None or v == "":
+        return None
+    return int(v)
+
+
+def _as_date(v: Any) -> date | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v).strip())
+
+
+# --------------------------------------------------------------------------------------
+# Periods
+# --------------------------------------------------------------------------------------
+
+
+def period_start_of(local_day: date, grain: str) -> date:
+    if grain == "DAILY":
+        return local_day
+    if grain == "WEEKLY":
+        return local_day - timedelta(days=local_day.weekday())
+    if grain == "MONTHLY":
+        return local_day.replace(day=1)
+    raise ValueError(f"unknown grain {grain!r}")
+
+
+def next_period_start(start: date, grain: str) -> date:
+    if grain == "DAILY":
+        return start + timedelta(days=1)
+    if grain == "WEEKLY":
+        return start + timedelta(days=7)
+    if grain == "MONTHLY":
+        return date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    raise ValueError(f"unknown grain {grain!r}")
+
+
+def previous_period_start(start: date, grain: str) -> date:
+    if grain == "DAILY":
+        return start - timedelta(days=1)
+    if grain == "WEEKLY":
+        return start - timedelta(days=7)
+    if grain == "MONTHLY":
+        return (start - timedelta(days=1)).replace(day=1)
+    raise ValueError(f"unknown grain {grain!r}")
+
+
+class _TenantClock:
+    """UTC <-> tenant-local conversions for one timezone, with small caches."""
+
+    def __init__(self, tz_name: str):
+        self.tz = ZoneInfo(tz_name)
+        self._midnight_cache: dict[date, datetime] = {}
+
+    def local_day(self, ts_utc: datetime) -> date:
+        return ts_utc.replace(tzinfo=UTC).astimezone(self.tz).date()
+
+    def local_midnight_utc(self, day: date) -> datetime:
+        """Local midnight of ``day`` as a naive UTC instant (fold=0 for ambiguous/gap)."""
+        got = self._midnight_cache.get(day)
+        if got is None:
+            got = datetime.combine(day, time(), tzinfo=self.tz).astimezone(UTC)
+            got = got.replace(tzinfo=None)
+            self._midnight_cache[day] = got
+        return got
+
+
+# --------------------------------------------------------------------------------------
+# Traffic lights
+# --------------------------------------------------------------------------------------
+
+
+def traffic_light(
+    value: float | None,
+    target: float,
+    direction: str,
+    green_pct: float = DEFAULT_GREEN_PCT,
+    yellow_pct: float = DEFAULT_YELLOW_PCT,
+    lower_better_yellow_ratio: float = DEFAULT_LOWER_BETTER_YELLOW_RATIO,
+) -> tuple[float | None, str]:
+    """Return (achievement_pct rounded to 1 decimal, status) for an already rounded value."""
+    if value is None:
+        return None, "NO_DATA"
+    if direction == "HIGHER_BETTER":
+        if not target > 0:
+            raise ValueError(f"HIGHER_BETTER target must be > 0, got {target!r}")
+        raw = value / target * 100
+        if raw >= green_pct:
+            status = "GREEN"
+        elif raw >= yellow_pct:
+            status = "YELLOW"
+        else:
+            status = "RED"
+        return round_half_up(raw, 1), status
+    if direction == "LOWER_BETTER":
+        if value <= target:
+            return 100.0, "GREEN"
+        raw = target / value * 100  # value > target >= 0 here, so value > 0
+        status = "YELLOW" if value <= lower_better_yellow_ratio * target else "RED"
+        return round_half_up(raw, 1), status
+    raise ValueError(f"unknown direction {direction!r}")
+
+
+# --------------------------------------------------------------------------------------
+# Seeds
+# --------------------------------------------------------------------------------------
+
+_INT_COLUMNS = {"tenant_id", "value_decimals"}
+_FLOAT_COLUMNS = {
+    "default_target",
+    "target",
+    "resolution_hours",
+    "value_multiplier",
+    "green_threshold_pct",
+    "yellow_threshold_pct",
+    "lower_better_yellow_ratio",
+}
+_DATE_COLUMNS = {"valid_from", "valid_to"}
+_BOOL_COLUMNS = {"is_enabled", "pause_on_hold", "is_builtin"}
+SEED_NAMES = ("tenants", "kpi_definitions", "kpi_targets", "sla_policies")
+
+
+def _convert_seed_value(column: str, raw: str | None) -> Any:
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if raw == "":
+        return None
+    if column in _INT_COLUMNS or column.endswith("_id"):
+        return int(raw)
+    if column in _FLOAT_COLUMNS:
+        return float(raw)
+    if column in _DATE_COLUMNS:
+        return date.fromisoformat(raw)
+    if column in _BOOL_COLUMNS or raw.lower() in ("true", "false"):
+        return _as_bool(raw)
+    return raw
+
+
+def load_seeds(seed_dir: Path | str) -> dict[str, list[dict]]:
+    """Read tenants, kpi_definitions, kpi_targets and sla_policies CSVs with typed values."""
+    seed_dir = Path(seed_dir)
+    out: dict[str, list[dict]] = {}
+    for name in SEED_NAMES:
+        path = seed_dir / f"{name}.csv"
+        rows: list[dict] = []
+        if path.exists():
+            with path.open(newline="", encoding="utf-8") as fh:
+                for row in csv.DictReader(fh):
+                    rows.append({k: _convert_seed_value(k, v) for k, v in row.items()})
+        out[name] = rows
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Request history
+# --------------------------------------------------------------------------------------
+
+
+def _status_timeline(req: dict, status_events: list[tuple], as_of: datetime) -> list[tuple]:
+    """Sorted [(event_at, sort_key, status)] for one request (events already <= as_of)."""
+    if status_events:
+        return sorted(status_events, key=lambda e: (e[0], e[1]))
+    created = req["created_at"]
+    timeline: list[tuple] = [(created, -2, "OPEN")]
+    status = req.get("status")
+    if status == "DONE":
+        resolved_at = _naive_utc(req.get("resolved_at"))
+        if resolved_at is not None and resolved_at <= as_of:
+            timeline.append((resolved_at, -1, "DONE"))
+    elif status == "CANCELLED":
+        updated_at = _naive_utc(req.get("updated_at"))
+        if updated_at is not None and updated_at <= as_of:
+            timeline.append((updated_at, -1, "CANCELLED"))
+    timeline.sort(key=lambda e: (e[0], e[1]))
+    return timeline
+
+
+def _open_intervals(created: datetime, timeline: list[tuple]) -> list[tuple]:
+    """Cutoff ranges (a, b] (b None = +inf) during which the request counts in the backlog.
+
+    For a cutoff c the status is that of the last event with event_at < c (OPEN if none),
+    and the request must have created_at < c.
+    """
+    points: list[tuple[datetime, str]] = []
+    for t, _, s in timeline:
+        if points and points[-1][0] == t:
+            points[-1] = (t, s)  # same instant: the later event (by id) decides
+        else:
+            points.append((t, s))
+    intervals: list[tuple] = []
+    lower: datetime | None = None  # None = -inf
+    is_open = True
+    for t, s in points:
+        if is_open:
+            a = created if lower is None or lower < created else lower
+            if a < t:
+                intervals.append((a, t))
+        lower = t
+        is_open = s not in CLOSED_STATUSES
+    if is_open:
+        a = created if lower is None or lower < created else lower
+        intervals.append((a, None))
+    return intervals
+
+
+# --------------------------------------------------------------------------------------
+# Main computation
+# --------------------------------------------------------------------------------------
+
+
+def compute(
+    service_requests: list[dict],
+    sr_events: list[dict],
+    deployments: list[dict],
+    tenants: list[dict],
+    kpi_definitions: list[dict],
+    kpi_targets: list[dict],
+    sla_policies: list[dict],
+    as_of: datetime,
+    default_timezone: str = "UTC",
+) -> Result:
+    as_of = _naive_utc(as_of)
+    result = Result()
+
+    # ---- seeds ----------------------------------------------------------------------
+    tenant_tz: dict[int, str] = {}
+    seed_tenant_ids: list[int] = []
+    for t in tenants:
+        tid = _as_int(t.get("tenant_id"))
+        if tid is None:
+            continue
+        seed_tenant_ids.append(tid)
+        tz = t.get("timezone")
+        tenant_tz[tid] = tz if tz not in (None, "") else default_timezone
+
+    definitions: dict[str, dict] = {}
+    for d in kpi_definitions:
+        definitions[d["kpi_name"]] = d
+
+    targets_by_kpi: dict[str, list[tuple[int, dict]]] = defaultdict(list)
+    for idx, row in enumerate(kpi_targets):
+        targets_by_kpi[row["kpi_name"]].append((idx, row))
+
+    policies: dict[tuple, dict] = {}
+    for p in sla_policies:
+        key = (_as_int(p.get("tenant_id")), p["request_type"], p["priority"])
+        policies[key] = p  # a later duplicate row wins
+
+    def policy_for(tenant_id: int, request_type: str, priority: str) -> dict | None:
+        got = policies.get((tenant_id, request_type, priority))
+        if got is None:
+            got = policies.get((None, request_type, priority))
+        return got
+
+    # ---- raw facts up to as_of ------------------------------------------------------
+    requests: dict[int, dict] = {}
+    for r in service_requests:
+        created = _naive_utc(r.get("created_at"))
+        if created is None or created > as_of:
+            continue
+        row = dict(r)
+        row["created_at"] = created
+        row["tenant_id"] = int(r["tenant_id"])
+        requests[int(r["sr_id"])] = row
+
+    status_events: dict[int, list[tuple]] = defaultdict(list)
+    assignees: dict[int, set] = defaultdict(set)
+    for e in sr_events:
+        sr_id = int(e["sr_id"])
+        if sr_id not in requests:
+            continue
+        at = _naive_utc(e.get("event_at"))
+        if at is None or at > as_of:
+            continue
+        kind = e.get("event_type")
+        if kind == "STATUS":
+            if e.get("new_status") is None:
+                continue
+            status_events[sr_id].append((at, int(e["event_id"]), e["new_status"]))
+        elif kind == "ASSIGNMENT":
+            if e.get("new_assignee_id") is not None:
+                assignees[sr_id].add(e["new_assignee_id"])
+
+    deps: list[dict] = []
+    for d in deployments:
+        started = _naive_utc(d.get("started_at"))
+        if started is None or started > as_of:
+            continue
+        row = dict(d)
+        row["started_at"] = started
+        row["finished_at"] = _naive_utc(d.get("finished_at"))
+        row["tenant_id"] = int(d["tenant_id"])
+        deps.append(row)
+
+    # ---- tenants with activity, clocks and periods ------------------------------------
+    first_activity: dict[int, datetime] = {}
+    for r in requests.values():
+        tid = r["tenant_id"]
+        if tid not in first_activity or r["created_at"] < first_activity[tid]:
+            first_activity[tid] = r["created_at"]
+    for d in deps:
+        tid = d["tenant_id"]
+        if tid not in first_activity or d["started_at"] < first_activity[tid]:
+            first_activity[tid] = d["started_at"]
+
+    clocks: dict[int, _TenantClock] = {}
+    # periods[tid][grain] = list of (period_start, period_end, end_utc)
+    periods: dict[int, dict[str, list[tuple[date, date, datetime]]]] = {}
+    for tid, first in first_activity.items():
+        clock = _TenantClock(tenant_tz.get(tid, default_timezone))
+        clocks[tid] = clock
+        first_day = clock.local_day(first)
+        last_day = clock.local_day(as_of)
+        periods[tid] = {}
+        for grain in GRAINS:
+            lst = []
+            start = period_start_of(first_day, grain)
+            last = period_start_of(last_day, grain)
+            while start <= last:
+                end = next_period_start(start, grain)
+                lst.append((start, end, clock.local_midnight_utc(end)))
+                start = end
+            periods[tid][grain] = lst
+
+    # ---- per-request facts ------------------------------------------------------------
+    # flow[(tid, kpi, grain, period_start)] = [numerator parts list, denominator count]
+    flow: dict[tuple, list] = defaultdict(lambda: [[], 0])
+    backlog_bounds: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
+
+    def add_flow(tid: int, kpi: str, measured_at: datetime, num: float, den: int = 1) -> None:
+        day = clocks[tid].local_day(measured_at)
+        for grain in GRAINS:
+            slot = flow[(tid, kpi, grain, period_start_of(day, grain))]
+            slot[0].append(num)
+            slot[1] += den
+
+    for sr_id, r in requests.items():
+        tid = r["tenant_id"]
+        created = r["created_at"]
+        timeline = _status_timeline(r, status_events.get(sr_id, []), as_of)
+        last_status = timeline[-1][2]
+        resolved = last_status == "DONE"
+        resolution = timeline[-1][0] if resolved else None
+        reopen_count = sum(
+            1
+            for prev, nxt in zip(timeline, timeline[1:], strict=False)
+            if prev[2] == "DONE" and nxt[2] not in CLOSED_STATUSES
+        )
+        if assignees.get(sr_id):
+            assignee_count = len(assignees[sr_id])
+        else:
+            assignee_count = 1 if r.get("assignee_id") is not None else 0
+        on_hold = None
+        if resolved:
+            micros = 0
+            for cur, nxt in zip(timeline, timeline[1:], strict=False):
+                if cur[2] != "ON_HOLD":
+                    continue
+                a = max(cur[0], created)
+                b = min(nxt[0], resolution)
+                if b > a:
+                    delta = b - a
+                    micros += (delta.days * 86_400 + delta.seconds) * 1_000_000
+                    micros += delta.microseconds
+            on_hold = micros / 3_600_000_000
+        result.request_facts[sr_id] = {
+            "tenant_id": tid,
+            "request_type": r.get("request_type"),
+            "priority": r.get("priority"),
+            "created_at": created,
+            "last_status": last_status,
+            "is_resolved": resolved,
+            "resolved_at": resolution,
+            "reopen_count": reopen_count,
+            "assignee_count": assignee_count,
+            "on_hold_hours": on_hold,
+        }
+
+        starts, ends = backlog_bounds[tid]
+        for a, b in _open_intervals(created, timeline):
+            starts.append(a)
+            if b is not None:
+                ends.append(b)
+
+        if not resolved:
+            continue
+        elapsed = hours_between(created, resolution)
+        if r.get("request_type") == "INCIDENT":
+            add_flow(tid, "MTTR", resolution, elapsed)
+        fcr_ok = reopen_count == 0 and assignee_count <= 1
+        add_flow(tid, "FCR", resolution, 1.0 if fcr_ok else 0.0)
+        policy = policy_for(tid, r.get("request_type"), r.get("priority"))
+        if policy is not None:
+            effective = elapsed - on_hold if _as_bool(policy.get("pause_on_hold")) else elapsed
+            ok = effective <= float(policy["resolution_hours"])
+            add_flow(tid, "SLA_COMPLIANCE", resolution, 1.0 if ok else 0.0)
+
+    for d in deps:
+        fin = d["finished_at"]
+        if fin is None or fin > as_of or d.get("status") not in FINISHED_DEPLOYMENT_STATUSES:
+            continue
+        success = 1.0 if d["status"] == "DEPLOYED" else 0.0
+        add_flow(d["tenant_id"], "DEPLOY_SUCCESS_RATE", fin, success)
+
+    for starts, ends in backlog_bounds.values():
+        starts.sort()
+        ends.sort()
+
+    # ---- targets --------------------------------------------------------------------
+    def target_row(tid: int, kpi: str, period_start: date) -> dict | None:
+        best_own = best_all = None
+        for idx, row in targets_by_kpi.get(kpi, ()):
+            vf = _as_date(row.get("valid_from"))
+            vt = _as_date(row.get("valid_to"))
+            if vf is not None and vf > period_start:
+                continue
+            if vt is not None and not period_start < vt:
+                continue
+            key = (vf or date.min, idx)  # latest valid_from; tie -> later row in the file
+            row_tid = _as_int(row.get("tenant_id"))
+            if row_tid == tid:
+                if best_own is None or key > best_own[0]:
+                    best_own = (key, row)
+            elif row_tid is None:
+                if best_all is None or key > best_all[0]:
+                    best_all = (key, row)
+        chosen = best_own or best_all
+        return None if chosen is None else chosen[1]
+
+    # ---- KPI values -----------------------------------------------------------------
+    for tid, by_grain in periods.items():
+        for kpi, definition in definitions.items():
+            if kpi not in BUILTIN_KPIS:
+                continue  # the oracle only knows how to measure the built-ins
+            aggregation = (definition.get("aggregation") or "RATIO").upper()
+            multiplier = _as_float(definition.get("value_multiplier"))
+            multiplier = 1.0 if multiplier is None else multiplier
+            decimals = _as_int(definition.get("value_decimals"))
+            direction = definition["direction"]
+            green = _as_float(definition.get("green_threshold_pct"))
+            yellow = _as_float(definition.get("yellow_threshold_pct"))
+            ratio = _as_float(definition.get("lower_better_yellow_ratio"))
+            green = DEFAULT_GREEN_PCT if green is None else green
+            yellow = DEFAULT_YELLOW_PCT if yellow is None else yellow
+            ratio = DEFAULT_LOWER_BETTER_YELLOW_RATIO if ratio is None else ratio
+            starts, ends = backlog_bounds.get(tid, ([], []))
+            for grain in GRAINS:
+                for start, end, end_utc in by_grain[grain]:
+                    trow = target_row(tid, kpi, start)
+                    if trow is None or _as_bool(trow.get("is_enabled")) is False:
+                        continue
+                    target = _as_float(trow.get("target"))
+                    if target is None:
+                        target = _as_float(definition.get("default_target"))
+                    if kpi == "SR_BACKLOG":
+                        cutoff = min(end_utc, as_of)
+                        count = bisect_left(starts, cutoff) - bisect_left(ends, cutoff)
+                        numerator: float | None = float(count)
+                        denominator: float | None = None
+                    else:
+                        parts, den = flow.get((tid, kpi, grain, start), ([], 0))
+                        numerator = fsum(parts)
+                        denominator = float(den)
+                    if aggregation == "RATIO":
+                        raw_value = multiplier * numerator / denominator if denominator else None
+                    else:  # STOCK / SUM: the value is the numerator itself
+                        raw_value = numerator * multiplier
+                        denominator = None
+                    value = round_half_up(raw_value, decimals)
+                    achievement, status = traffic_light(
+                        value, target, direction, green, yellow, ratio
+                    )
+                    result.kpi_values[(tid, kpi, grain, start)] = {
+                        "period_end": end,
+                        "is_complete": end_utc <= as_of,
+                        "value": value,
+                        "numerator": numerator,
+                        "denominator": denominator,
+                        "target": target,
+                        "direction": direction,
+                        "achievement_pct": achievement,
+                        "status": status,
+                    }
+
+    # ---- scorecard and tenant status --------------------------------------------------
+    for tid in periods:
+        clock = clocks[tid]
+        now_day = clock.local_day(as_of)
+        for kpi, definition in definitions.items():
+            grain = definition.get("default_grain")
+            if grain not in GRAINS:
+                continue
+            current = period_start_of(now_day, grain)
+            row = result.kpi_values.get((tid, kpi, grain, current))
+            if row is None:
+                continue  # not enabled (or not measured) in the current period
+            prev_start = previous_period_start(current, grain)
+            prev = result.kpi_values.get((tid, kpi, grain, prev_start))
+            result.scorecard[(tid, kpi)] = {
+                "grain": grain,
+                "period_start": current,
+                "value": row["value"],
+                "target": row["target"],
+                "achievement_pct": row["achievement_pct"],
+                "status": row["status"],
+                "previous_period_start": prev_start,
+                "previous_value": None if prev is None else prev["value"],
+                "previous_status": None if prev is None else prev["status"],
+            }
+
+    all_tenants = list(dict.fromkeys(list(seed_tenant_ids) + sorted(periods)))
+    for tid in all_tenants:
+        counts = {"GREEN": 0, "YELLOW": 0, "RED": 0, "NO_DATA": 0}
+        for (s_tid, _), card in result.scorecard.items():
+            if s_tid == tid:
+                counts[card["status"]] += 1
+        if counts["RED"]:
+            overall = "RED"
+        elif counts["YELLOW"]:
+            overall = "YELLOW"
+        elif counts["GREEN"]:
+            overall = "GREEN"
+        else:
+            overall = "NO_DATA"
+        result.tenant_status[tid] = {
+            "green_count": counts["GREEN"],
+            "yellow_count": counts["YELLOW"],
+            "red_count": counts["RED"],
+            "no_data_count": counts["NO_DATA"],
+            "overall_status": overall,
+        }
+
+    return result
