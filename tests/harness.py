@@ -141,7 +141,7 @@ class Warehouse:
             cursor = conn.cursor()
             cursor.execute(sql)
             names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def load_raw(self, tables: dict[str, list[dict[str, Any]]], schema: str = "raw") -> None:
         """(Re)creates the raw tables with the contract's types and inserts the rows."""

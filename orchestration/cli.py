@@ -1,0 +1,266 @@
+"""`kpi`: command line of the KPI engine.
+
+    kpi generate   write deterministic demo raw data (DuckDB file or PostgreSQL)
+    kpi build      run `dbt build` on the project (any extra arguments go to dbt)
+    kpi scorecard  print every tenant's scorecard from the marts
+    kpi demo       generate + build + scorecard on the embedded DuckDB default
+
+Exit codes: 0 success, 1 dbt or database failure, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from orchestration import demo_data
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_DUCKDB_PATH = "data/kpi.duckdb"
+# The demo's "now": its data ends here too, so the current periods are partly filled.
+DEMO_AS_OF = datetime(2026, 10, 28, 12, 0)
+STATUS_STYLE = {"GREEN": "bold green", "YELLOW": "bold yellow", "RED": "bold red",
+                "NO_DATA": "dim"}
+STATUS_ICON = {"GREEN": "●", "YELLOW": "●", "RED": "●", "NO_DATA": "○"}
+
+# a scorecard needs ~100 columns; pipes and CI logs get that instead of rich's 80
+out = Console(width=None if sys.stdout.isatty() else 110)
+err = Console(stderr=True)
+
+
+def _duckdb_path(args: argparse.Namespace) -> Path:
+    raw = args.path or os.environ.get("KPI_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH
+    path = Path(raw)
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    config = demo_data.DemoConfig(
+        requests=args.requests, tenants=args.tenants, days=args.days, seed=args.seed,
+        end=datetime.fromisoformat(args.end) if args.end else DEMO_AS_OF,
+    )
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        err.print(f"[dim]  {message}[/dim]")
+
+    if args.target == "duckdb":
+        path = _duckdb_path(args)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        counts = demo_data.generate_duckdb(path, config, schema=args.schema, progress=progress)
+        where = str(path)
+    else:
+        counts = demo_data.generate_postgres(None, config, schema=args.schema, progress=progress)
+        where = f"PostgreSQL database {os.environ.get('PGDATABASE', 'kpi')}"
+    summary = ", ".join(f"{n:,} {table}" for table, n in sorted(counts.items()))
+    out.print(f"Generated {summary} into {where} in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def run_dbt(arguments: Sequence[str], target: str, as_of: str | None,
+            duckdb_path: Path | None) -> tuple[bool, str]:
+    """Runs dbt in-process from the project directory: (success, summary of node results)."""
+    from dbt.cli.main import dbtRunner
+
+    env_backup = dict(os.environ)
+    try:
+        if as_of:
+            os.environ["KPI_AS_OF"] = as_of
+        if duckdb_path is not None:
+            os.environ["KPI_DUCKDB_PATH"] = str(duckdb_path)
+        command = [*arguments, "--project-dir", str(PROJECT_DIR),
+                   "--profiles-dir", str(PROJECT_DIR), "--target", target]
+        result = dbtRunner().invoke(command)
+    finally:
+        os.environ.clear()
+        os.environ.update(env_backup)
+    counts: dict[str, int] = {}
+    for node_result in getattr(result.result, "results", None) or []:
+        key = str(node_result.status).split(".")[-1].lower()
+        counts[key] = counts.get(key, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return bool(result.success), summary
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    path = _duckdb_path(args) if args.target == "duckdb" else None
+    started = time.perf_counter()
+    ok, summary = run_dbt(["build", *args.dbt_args], args.target, args.as_of, path)
+    status = "succeeded" if ok else "FAILED"
+    (out if ok else err).print(
+        f"dbt build {status} in {time.perf_counter() - started:.1f}s ({summary})"
+    )
+    return 0 if ok else 1
+
+
+def _fetch(args: argparse.Namespace, sql: str) -> list[dict[str, Any]]:
+    if args.target == "duckdb":
+        import duckdb
+
+        path = _duckdb_path(args)
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist: run `kpi demo` or `kpi build` first")
+        # same configuration as dbt-duckdb's connection, which may still be open in-process
+        conn = duckdb.connect(str(path))
+        try:
+            cursor = conn.execute(sql)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            conn.close()
+    import psycopg2
+
+    conn = psycopg2.connect(**demo_data.postgres_params_from_env())
+    try:
+        cursor = conn.cursor()
+        cursor.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        conn.close()
+
+
+def _number(value: float | None, unit: str | None) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    if unit == "%":
+        return f"{text}%"
+    return f"{text} h" if unit == "hours" else text
+
+
+def _light(status: str | None, icon_only: bool = False) -> str:
+    status = status or "NO_DATA"
+    text = STATUS_ICON[status] if icon_only else f"{STATUS_ICON[status]} {status}"
+    return f"[{STATUS_STYLE[status]}]{text}[/]"
+
+
+def _period(grain: str, start: Any) -> str:
+    if grain == "MONTHLY":
+        return f"month {str(start)[:7]}"
+    if grain == "WEEKLY":
+        return f"week {start}"
+    return f"day {start}"
+
+
+def cmd_scorecard(args: argparse.Namespace) -> int:
+    tenants = _fetch(args, "select * from marts.tenant_kpi_status order by tenant_id")
+    cards = _fetch(args, "select * from marts.kpi_scorecard order by tenant_id, kpi_name")
+    if not tenants:
+        err.print("No tenant in marts.tenant_kpi_status: is there raw data?")
+        return 1
+    label = "display_name" if args.language == "ko" else "display_name_en"
+    for tenant in tenants:
+        rows = [c for c in cards if c["tenant_id"] == tenant["tenant_id"]]
+        table = Table(
+            title=(f"{tenant['tenant_name']} (tenant {tenant['tenant_id']}) — overall "
+                   f"{_light(tenant['overall_status'])}"),
+            title_justify="left",
+        )
+        table.add_column("KPI", no_wrap=True)
+        table.add_column("Period", no_wrap=True)
+        for column in ("Value", "Target", "Achiev."):
+            table.add_column(column, justify="right", no_wrap=True)
+        table.add_column("Status", no_wrap=True)
+        table.add_column("Previous", no_wrap=True)
+        for card in rows:
+            table.add_row(
+                card["kpi_name"] if args.short else str(card[label] or card["kpi_name"]),
+                _period(card["grain"], card["period_start"]),
+                _number(card["value"], card["unit"]),
+                _number(card["target"], card["unit"]),
+                "—" if card["achievement_pct"] is None else f"{card['achievement_pct']:.1f}%",
+                _light(card["status"]),
+                f"{_number(card['previous_value'], card['unit'])} "
+                f"{_light(card['previous_status'], icon_only=True)}"
+                if card["previous_period_start"] else "—",
+            )
+        out.print(table)
+    as_of = cards[0]["as_of"] if cards else tenants[0]["as_of"]
+    out.print(f"[dim]as of {as_of} UTC[/dim]")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    args.end = None
+    args.schema = "raw"
+    args.as_of = DEMO_AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out.rule("1/3 demo raw data")
+    if cmd_generate(args) != 0:
+        return 1
+    out.rule(f"2/3 dbt build (as_of {args.as_of})")
+    args.dbt_args = ["--full-refresh", "--quiet"]
+    if cmd_build(args) != 0:
+        return 1
+    out.rule("3/3 scorecards")
+    return cmd_scorecard(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="kpi", description=__doc__.split("\n\n")[0])
+    sub = main.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--target", choices=("duckdb", "postgres"),
+                       default=os.environ.get("DBT_TARGET", "duckdb"),
+                       help="engine (default: DBT_TARGET or duckdb); PostgreSQL uses PG* variables")
+        p.add_argument("--path",
+                       help=f"DuckDB file (default: KPI_DUCKDB_PATH or {DEFAULT_DUCKDB_PATH})")
+
+    def generation(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--requests", type=int, default=5000, help="service requests (default 5000)")
+        p.add_argument("--tenants", type=int, default=4, help="tenants (default 4)")
+        p.add_argument("--days", type=int, default=180, help="days of history (default 180)")
+        p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+
+    g = sub.add_parser("generate", help="write deterministic demo raw data")
+    common(g)
+    generation(g)
+    g.add_argument("--end", help=f"end of the data, ISO UTC (default {DEMO_AS_OF.isoformat()})")
+    g.add_argument("--schema", default="raw", help="raw schema (default raw)")
+    g.set_defaults(func=cmd_generate)
+
+    b = sub.add_parser("build", help="run dbt build; extra arguments go to dbt")
+    common(b)
+    b.add_argument("--as-of", help="ISO UTC timestamp used as now (default: KPI_AS_OF, else now)")
+    b.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt build")
+    b.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("scorecard", help="print the scorecards from the marts")
+    common(s)
+    s.add_argument("--language", choices=("en", "ko"), default="en", help="KPI labels")
+    s.add_argument("--short", action="store_true", help="KPI names instead of labels")
+    s.set_defaults(func=cmd_scorecard)
+
+    d = sub.add_parser("demo", help="generate demo data, build, print the scorecards (DuckDB)")
+    common(d)
+    generation(d)
+    d.add_argument("--language", choices=("en", "ko"), default="en", help="KPI labels")
+    d.add_argument("--short", action="store_true", help="KPI names instead of labels")
+    d.set_defaults(func=cmd_demo)
+    return main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (FileNotFoundError, ValueError) as error:
+        err.print(f"[red]error:[/red] {error}")
+        return 2
+    except Exception as error:  # database errors: a clear line, not a traceback
+        err.print(f"[red]error:[/red] {type(error).__name__}: {error}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
