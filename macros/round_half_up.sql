@@ -1,5 +1,7 @@
-{#- Rounds a double half away from zero on its decimal value (2.675 -> 2.68), the same on
-    every engine (PostgreSQL has no round(double, int); DuckDB rounds binary doubles).
+{#- Rounds a double half away from zero on its decimal value, the same on every engine
+    (PostgreSQL has no round(double, int); DuckDB rounds binary doubles). The value is
+    first taken to 10 decimals, which absorbs binary floating-point error, so a computed
+    97.24999999999999 (77.8 / 80 x 100) rounds as the 97.25 it stands for: 97.3.
     `decimals` is an integer or a column holding 0..6 (DuckDB needs constant precision,
     so a column expands into a CASE). -#}
 {% macro round_half_up(value, decimals) -%}

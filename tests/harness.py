@@ -109,6 +109,10 @@ class Warehouse:
                 conn.cursor().execute(f'create database "{self.pg_database}"')
 
     # -- project files ---------------------------------------------------------------
+    @staticmethod
+    def seed_dir() -> Path:
+        return REPO_ROOT / "seeds"
+
     def write_file(self, relative: str, content: str) -> None:
         path = self.project_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)

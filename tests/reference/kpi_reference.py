@@ -65,12 +65,14 @@ class Result:
 
 
 def round_half_up(x: float | int | None, decimals: int | None) -> float | None:
-    """Round half away from zero on the shortest decimal repr of ``x`` (2.675 -> 2.68)."""
+    """Round half away from zero on the decimal value of ``x`` (2.675 -> 2.68): its shortest
+    repr, first taken to 10 decimals so that binary floating-point error in a computed
+    value (77.8 / 80 * 100 = 97.24999999999999) does not decide a tie (97.25 -> 97.3)."""
     if x is None:
         return None
     if decimals is None:
         return float(x)
-    d = Decimal(repr(float(x)))
+    d = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-10), rounding=ROUND_HALF_UP)
     q = Decimal(1).scaleb(-int(decimals))
     return float(d.quantize(q, rounding=ROUND_HALF_UP))
 
@@ -199,25 +201,30 @@ def traffic_light(
     yellow_pct: float = DEFAULT_YELLOW_PCT,
     lower_better_yellow_ratio: float = DEFAULT_LOWER_BETTER_YELLOW_RATIO,
 ) -> tuple[float | None, str]:
-    """Return (achievement_pct rounded to 1 decimal, status) for an already rounded value."""
+    """Return (achievement_pct rounded to 1 decimal, status) for an already rounded value.
+
+    Thresholds are compared in exact decimals (value x 100 >= 95 x target; value <= 1.2 x
+    target), as written, not through binary floats (1.2 * 3 = 3.5999999999999996)."""
     if value is None:
         return None, "NO_DATA"
+    dv, dt = Decimal(repr(float(value))), Decimal(repr(float(target)))
     if direction == "HIGHER_BETTER":
         if not target > 0:
             raise ValueError(f"HIGHER_BETTER target must be > 0, got {target!r}")
         raw = value / target * 100
-        if raw >= green_pct:
+        if dv * 100 >= Decimal(repr(float(green_pct))) * dt:
             status = "GREEN"
-        elif raw >= yellow_pct:
+        elif dv * 100 >= Decimal(repr(float(yellow_pct))) * dt:
             status = "YELLOW"
         else:
             status = "RED"
         return round_half_up(raw, 1), status
     if direction == "LOWER_BETTER":
-        if value <= target:
+        if dv <= dt:
             return 100.0, "GREEN"
         raw = target / value * 100  # value > target >= 0 here, so value > 0
-        status = "YELLOW" if value <= lower_better_yellow_ratio * target else "RED"
+        ratio = Decimal(repr(float(lower_better_yellow_ratio)))
+        status = "YELLOW" if dv <= ratio * dt else "RED"
         return round_half_up(raw, 1), status
     raise ValueError(f"unknown direction {direction!r}")
 
