@@ -38,7 +38,6 @@ reopens as (
 assignees as (
     select
         sr_id,
-        count(*) as assignment_event_count,
         count(distinct new_assignee_id) as distinct_assignee_count
     from assignment_events
     group by sr_id
@@ -96,7 +95,7 @@ final as (
         cast(coalesce(reopens.reopen_count, 0) as bigint) as reopen_count,
         cast(
             case
-                when assignees.assignment_event_count > 0 then assignees.distinct_assignee_count
+                when assignees.distinct_assignee_count > 0 then assignees.distinct_assignee_count
                 when requests.assignee_id is not null then 1
                 else 0
             end as bigint
