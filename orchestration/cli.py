@@ -88,13 +88,17 @@ def run_dbt(arguments: Sequence[str], target: str, as_of: str | None,
         key = str(node_result.status).split(".")[-1].lower()
         counts[key] = counts.get(key, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    if result.exception is not None:
+        error = f"{type(result.exception).__name__}: {result.exception}"
+        summary = f"{summary}; {error}" if summary else error
     return bool(result.success), summary
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     path = _duckdb_path(args) if args.target == "duckdb" else None
     started = time.perf_counter()
-    ok, summary = run_dbt(["build", *args.dbt_args], args.target, args.as_of, path)
+    dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
+    ok, summary = run_dbt(["build", *dbt_args], args.target, args.as_of, path)
     status = "succeeded" if ok else "FAILED"
     (out if ok else err).print(
         f"dbt build {status} in {time.perf_counter() - started:.1f}s ({summary})"
