@@ -19,8 +19,12 @@ COMPARED = ("tenant_id", "kpi_name", "grain", "period_start", "period_end", "is_
             "status", "as_of")
 
 
-def fact_rows(warehouse: Warehouse) -> list[tuple]:
-    rows = warehouse.query(f"select {', '.join(COMPARED)} from marts.fct_kpi_values")
+def fact_rows(warehouse: Warehouse, relation: str = "marts.fct_kpi_values") -> list[tuple]:
+    if relation == "grain tables":
+        relation = "(" + " union all ".join(
+            f"select * from marts.fct_kpi_values_{g}" for g in ("daily", "weekly", "monthly")
+        ) + ") as grain_tables"
+    rows = warehouse.query(f"select {', '.join(COMPARED)} from {relation}")
     return sorted(tuple(normalise(r[c]) for c in COMPARED) for r in rows)
 
 
@@ -30,20 +34,23 @@ def test_windowed_runs_equal_full_build(warehouse: Warehouse) -> None:
     full = fact_rows(warehouse)
     assert len(full) == 309
 
-    # start again from an empty fact table built for one window only
-    warehouse.execute("drop table marts.fct_kpi_values")
+    # start again from empty fact tables built for one window only
+    for grain in ("daily", "weekly", "monthly"):
+        warehouse.execute(f"drop table marts.fct_kpi_values_{grain} cascade")
     start = date(2024, 2, 15)
-    warehouse.build(fixtures_hand.AS_OF, "--select", "fct_kpi_values",
+    warehouse.build(fixtures_hand.AS_OF, "--select", "tag:kpi_facts",
                     variables={"min_date": str(start), "max_date": str(start + timedelta(days=5))})
-    partial = fact_rows(warehouse)
+    partial = fact_rows(warehouse, "grain tables")
     assert 0 < len(partial) < len(full)
 
     # then 5-day UTC windows up to as_of: each recomputes the tenant periods overlapping it
     day = start + timedelta(days=5)
     while day <= date(2024, 3, 16):
-        warehouse.dbt("run", "--select", "fct_kpi_values", as_of=fixtures_hand.AS_OF,
+        warehouse.dbt("run", "--select", "tag:kpi_facts", as_of=fixtures_hand.AS_OF,
                       variables={"min_date": str(day), "max_date": str(day + timedelta(days=5))})
         day += timedelta(days=5)
+    assert fact_rows(warehouse, "grain tables") == full
+    warehouse.dbt("run", "--select", "fct_kpi_values", as_of=fixtures_hand.AS_OF)  # the view
     assert fact_rows(warehouse) == full
 
 
@@ -56,7 +63,7 @@ def test_window_rerun_replaces_rows_of_a_disabled_kpi(warehouse: Warehouse) -> N
         fixtures_hand.KPI_TARGETS_CSV + "1,FCR,80,2024-03-11,,false\n",
     )
     warehouse.dbt("seed", as_of=fixtures_hand.AS_OF)
-    warehouse.dbt("run", "--select", "fct_kpi_values", as_of=fixtures_hand.AS_OF,
+    warehouse.dbt("run", "--select", "tag:kpi_facts", as_of=fixtures_hand.AS_OF,
                   variables={"min_date": "2024-03-11", "max_date": "2024-03-16"})
     days = {
         r["period_start"]

@@ -1,0 +1,30 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_kpi_window('DAILY') }}",
+    )
+}}
+
+-- depends_on: {{ ref('int_tenants__periods') }}  (read by the delete_kpi_window pre-hook)
+
+-- The DAILY KPI facts. Incremental: a run recomputes the tenant periods overlapping the
+-- window [min_date, max_date) (UTC), the unit of a Dagster daily partition; by default,
+-- everything.
+with
+
+period_values as (
+    select * from {{ ref('int_kpi__period_values') }}
+    where grain = 'DAILY'
+        and period_end_at > {{ window_bound('min_date') }}
+        and period_start_at < {{ window_bound('max_date') }}
+),
+
+final as (
+    select
+        {{ kpi_fact_columns('period_values') }}
+    from period_values
+)
+
+select * from final
