@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint clean
+.PHONY: install manifest demo test ui lint clean
 
 install: $(STAMP)
 
@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/kpi demo
 
+## Parse the dbt project once into target/manifest.json (what Dagster loads).
+manifest: install
+	$(BIN)/dbt parse --quiet
+
 ## Run the whole test suite (dbt builds on DuckDB and PostgreSQL, dbt tests, pytest).
-test: install
+test: manifest
 	$(BIN)/pytest
 
 lint: install

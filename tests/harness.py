@@ -155,8 +155,9 @@ class Warehouse:
             cursor.execute(f"create schema if not exists {schema}")
             for table, ddl in RAW_DDL.items():
                 columns = RAW_COLUMNS[table]
-                cursor.execute(f"drop table if exists {schema}.{table}")
-                cursor.execute(f"create table {schema}.{table} {ddl}")
+                # replace the rows, keep the table: dbt's staging views depend on it
+                cursor.execute(f"create table if not exists {schema}.{table} {ddl}")
+                cursor.execute(f"delete from {schema}.{table}")
                 rows = [[row.get(c) for c in columns] for row in tables.get(table, [])]
                 if rows:
                     cursor.executemany(

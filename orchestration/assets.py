@@ -1,0 +1,186 @@
+"""Every dbt seed, model and source as a Dagster asset, dbt tests as asset checks.
+
+Five dbt asset definitions, because Dagster runs one partitions definition per step:
+- `kpi_core`: seeds, staging and intermediate models, dim_kpi (not partitioned);
+- `kpi_daily_facts`, `kpi_weekly_facts`, `kpi_monthly_facts`: the fact table of each
+  grain, partitioned by UTC day, Monday week and month; a partition (or a range, in one
+  run) is passed to dbt as the recompute window KPI_MIN_DATE / KPI_MAX_DATE;
+- `kpi_marts`: fct_kpi_values (the union view), kpi_scorecard, tenant_kpi_status.
+Dagster decides when and which window; dbt decides what.
+"""
+
+
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
+
+FACT_MODELS = {
+    "daily": "fct_kpi_values_daily",
+    "weekly": "fct_kpi_values_weekly",
+    "monthly": "fct_kpi_values_monthly",
+}
+MART_MODELS = "fct_kpi_values kpi_scorecard tenant_kpi_status"
+CORE_EXCLUDE = f"tag:kpi_facts {MART_MODELS}"
+# every dbt step takes the warehouse pool: with a limit of 1 (dagster.yaml), two runs
+# never write the same warehouse at once (DuckDB also allows a single writer)
+WAREHOUSE_POOL = "kpi_warehouse"
+# errors worth a retry: the database went away, not the data or the SQL
+TRANSIENT_ERROR = re.compile(
+    r"could not connect|connection (refused|reset|already closed|timed out)"
+    r"|server closed the connection|terminating connection|ssl syscall error"
+    r"|could not set lock|database is locked|timeout expired|connection to server",
+    re.IGNORECASE,
+)
+TRANSIENT_RETRIES = 3
+
+
+class KpiTranslator(DagsterDbtTranslator):
+    """Groups assets by layer: raw (sources), seeds, staging, intermediate, marts."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        resource_type = dbt_resource_props["resource_type"]
+        if resource_type == "source":
+            return "raw"
+        if resource_type == "seed":
+            return "seeds"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "default"
+
+
+translator = KpiTranslator()
+
+
+@contextlib.contextmanager
+def _env(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _run_as_of(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> str:
+    """One as_of for every dbt step of a run (its start), unless KPI_AS_OF is set."""
+    if os.environ.get("KPI_AS_OF"):
+        return os.environ["KPI_AS_OF"]
+    record = context.instance.get_run_record_by_id(context.run_id)
+    started = record.start_time if record and record.start_time else None
+    moment = (
+        datetime.fromtimestamp(started, timezone.utc) if started else datetime.now(timezone.utc)
+    )
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_dbt(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    args: list[str],
+    window: dg.TimeWindow | None = None,
+) -> Iterator[Any]:
+    """Streams a dbt command's events; passes as_of and the partition window through env
+    variables (they keep dbt's partial parsing); retries transient database errors; removes
+    the invocation's target folder afterwards, so they do not pile up."""
+    env = {"KPI_AS_OF": _run_as_of(context)}
+    if window is not None:
+        env["KPI_MIN_DATE"] = window.start.strftime("%Y-%m-%d")
+        env["KPI_MAX_DATE"] = window.end.strftime("%Y-%m-%d")
+        context.log.info(f"recompute window [{env['KPI_MIN_DATE']}, {env['KPI_MAX_DATE']}) UTC")
+    with _env(env):
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
+    try:
+        yield from invocation.stream()
+        if not invocation.is_successful():
+            error = invocation.get_error() or DagsterDbtCliRuntimeError("dbt failed")
+            messages = " ".join(
+                str(result.get("message") or "")
+                for result in (_run_results(invocation) or {}).get("results", [])
+            )
+            if TRANSIENT_ERROR.search(f"{error} {messages}"):
+                context.log.warning(f"transient database error, retrying: {error}")
+                raise dg.RetryRequested(
+                    max_retries=TRANSIENT_RETRIES, seconds_to_wait=10
+                ) from error
+            raise error
+    finally:
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
+def _run_results(invocation: Any) -> dict[str, Any] | None:
+    try:
+        return invocation.get_artifact("run_results.json")
+    except Exception:  # no artifact when dbt failed before running anything
+        return None
+
+
+@dataclass(frozen=True)
+class KpiAssets:
+    core: dg.AssetsDefinition
+    facts: dict[str, dg.AssetsDefinition]  # by grain
+    marts: dg.AssetsDefinition
+
+    def all(self) -> list[dg.AssetsDefinition]:
+        return [self.core, *self.facts.values(), self.marts]
+
+
+def build_assets(
+    project: DbtProject,
+    partitions: Mapping[str, dg.TimeWindowPartitionsDefinition],
+) -> KpiAssets:
+    """The five dbt asset definitions of `project`; a backfill of a fact table's range
+    runs once, with the whole range as the window."""
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        exclude=CORE_EXCLUDE,
+        name="kpi_core",
+        dagster_dbt_translator=translator,
+        pool=WAREHOUSE_POOL,
+    )
+    def kpi_core(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from run_dbt(context, dbt, ["build"])
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        select=MART_MODELS,
+        name="kpi_marts",
+        dagster_dbt_translator=translator,
+        pool=WAREHOUSE_POOL,
+    )
+    def kpi_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from run_dbt(context, dbt, ["build"])
+
+    facts: dict[str, dg.AssetsDefinition] = {}
+    for grain, model in FACT_MODELS.items():
+
+        @dbt_assets(
+            manifest=project.manifest_path,
+            project=project,
+            select=model,
+            name=f"kpi_{grain}_facts",
+            partitions_def=partitions[grain],
+            backfill_policy=dg.BackfillPolicy.single_run(),
+            dagster_dbt_translator=translator,
+            pool=WAREHOUSE_POOL,
+        )
+        def fact_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+            yield from run_dbt(context, dbt, ["build"], window=context.partition_time_window)
+
+        facts[grain] = fact_assets
+    return KpiAssets(core=kpi_core, facts=facts, marts=kpi_marts)

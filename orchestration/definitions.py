@@ -1,0 +1,48 @@
+"""The Dagster definitions of the KPI engine: `dagster dev -m orchestration.definitions`."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject
+
+from orchestration.assets import build_assets
+from orchestration.jobs import build_full_refresh_job, build_grain_jobs
+from orchestration.partitions import build_partitions
+from orchestration.project import kpi_project
+from orchestration.schedules import build_schedules
+from orchestration.sensors import kpi_run_failure_sensor
+from orchestration.settings import Settings
+
+
+def dbt_executable() -> str:
+    """dbt of this environment (the venv may not be on PATH under `dagster dev`)."""
+    beside_python = Path(sys.executable).parent / "dbt"
+    return str(beside_python) if beside_python.exists() else shutil.which("dbt") or "dbt"
+
+
+def build_definitions(
+    settings: Settings | None = None, project: DbtProject | None = None
+) -> dg.Definitions:
+    """All definitions for a dbt project (by default the repository's) and settings (by
+    default from the environment)."""
+    settings = settings or Settings.from_env()
+    project = project or kpi_project
+    partitions = build_partitions(settings)
+    assets = build_assets(project, partitions)
+    jobs = build_grain_jobs(assets, partitions)
+    return dg.Definitions(
+        assets=assets.all(),
+        jobs=[*jobs.values(), build_full_refresh_job(assets, project)],
+        schedules=build_schedules(jobs, partitions, settings.schedule_timezone),
+        sensors=[kpi_run_failure_sensor],
+        resources={
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+        },
+    )
+
+
+defs = build_definitions()

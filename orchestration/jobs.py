@@ -1,0 +1,79 @@
+"""Jobs: one per grain (the warehouse core, that grain's fact table, the marts), and the
+full refresh (no partitions) for the first load and recoveries."""
+
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster import OpExecutionContext
+from dagster_dbt import DbtCliResource, DbtProject
+
+from orchestration.assets import WAREHOUSE_POOL, KpiAssets, _env, _run_as_of, translator
+
+RUN_TAGS = {"kpi/warehouse": "write"}
+
+
+def build_grain_jobs(
+    assets: KpiAssets,
+    partitions: Mapping[str, dg.TimeWindowPartitionsDefinition],
+) -> dict[str, Any]:
+    return {
+        grain: dg.define_asset_job(
+            name=f"kpi_{grain}_job",
+            description=(
+                f"Refreshes the warehouse core, recomputes the {grain} KPI facts of the "
+                f"selected {grain} partition(s) (UTC) and rebuilds the marts."
+            ),
+            selection=dg.AssetSelection.assets(assets.core, assets.facts[grain], assets.marts),
+            partitions_def=partitions[grain],
+            tags=RUN_TAGS,
+        )
+        for grain in ("daily", "weekly", "monthly")
+    }
+
+
+def build_full_refresh_job(assets: KpiAssets, project: DbtProject) -> dg.JobDefinition:
+    """`dbt build --full-refresh` of the whole project in one step. The fact tables are
+    rebuilt for every period, so each of their partitions is recorded as materialized."""
+    partitioned = {
+        key: assets_def.partitions_def
+        for assets_def in assets.facts.values()
+        for key in assets_def.keys
+    }
+
+    @dg.op(
+        name="dbt_build_full_refresh",
+        description="dbt build --full-refresh of every seed, model and test.",
+        out={},
+        pool=WAREHOUSE_POOL,
+    )
+    def dbt_build_full_refresh(
+        context: OpExecutionContext, dbt: DbtCliResource
+    ) -> Iterator[Any]:
+        with _env({"KPI_AS_OF": _run_as_of(context)}):
+            invocation = dbt.cli(
+                ["build", "--full-refresh"],
+                manifest=project.manifest_path,
+                dagster_dbt_translator=translator,
+                context=context,
+            )
+        for event in invocation.stream():
+            key = getattr(event, "asset_key", None)
+            if isinstance(event, dg.AssetMaterialization) and key in partitioned:
+                for partition in partitioned[key].get_partition_keys():
+                    yield dg.AssetMaterialization(
+                        asset_key=key, partition=partition, metadata=event.metadata
+                    )
+            else:
+                yield event
+
+    @dg.job(
+        name="kpi_full_refresh_job",
+        description="First load and recoveries: rebuilds everything from the raw tables.",
+        tags=RUN_TAGS,
+    )
+    def kpi_full_refresh_job() -> None:
+        dbt_build_full_refresh()
+
+    return kpi_full_refresh_job

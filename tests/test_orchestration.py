@@ -1,0 +1,198 @@
+"""The Dagster layer: definitions, schedules with a fixed clock, partitioned runs on the
+hand-made fixture (DuckDB and PostgreSQL) against values worked out by hand and against a
+full build, backfills equal to a full refresh, UTC partitions and local tenant days."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
+
+import dagster as dg
+import fixtures_hand
+import pytest
+from dagster_dbt import DbtProject
+from harness import REPO_ROOT, Warehouse, normalise, patched_env
+
+from orchestration.definitions import build_definitions
+from orchestration.schedules import RANGE_END, RANGE_START
+from orchestration.settings import Settings
+
+SETTINGS = Settings(partitions_start="2024-01-01")
+COMPARED = ("tenant_id", "kpi_name", "grain", "period_start", "period_end", "is_complete",
+            "value", "numerator", "denominator", "target", "achievement_pct", "status", "as_of")
+
+
+def fact_key(grain: str) -> dg.AssetKey:
+    return dg.AssetKey(["marts", f"fct_kpi_values_{grain}"])
+
+
+# --- definitions and schedules (no database) ------------------------------------------
+
+@pytest.fixture(scope="module")
+def repo_defs() -> dg.Definitions:
+    return build_definitions(SETTINGS)
+
+
+def test_every_dbt_node_is_an_asset_with_lineage_and_groups(repo_defs: dg.Definitions) -> None:
+    manifest = json.loads((REPO_ROOT / "target" / "manifest.json").read_text())
+    graph = repo_defs.get_repository_def().asset_graph
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    # models and seeds are keyed schema/name, sources source/table
+    models = {f"{n['schema']}/{n['name']}" for n in manifest["nodes"].values()
+              if n["resource_type"] in ("model", "seed")}
+    sources = {f"{s['source_name']}/{s['name']}" for s in manifest["sources"].values()}
+    assert models | sources == keys
+    assert {"marts/fct_kpi_values", "marts/kpi_scorecard", "itsm/service_requests"} <= keys
+    # lineage: the daily facts read the period values, the union view reads the facts
+    parents = graph.get(dg.AssetKey(["marts", "fct_kpi_values"])).parent_keys
+    assert {fact_key(g) for g in ("daily", "weekly", "monthly")} <= parents
+    assert dg.AssetKey(["intermediate", "int_kpi__period_values"]) in graph.get(
+        fact_key("daily")).parent_keys
+    groups = [graph.get(dg.AssetKey(k.split("/"))).group_name for k in
+              ("staging/stg_itsm__sr_events", "intermediate/int_kpi__period_values",
+               "marts/kpi_scorecard", "staging/tenants")]
+    assert groups == ["staging", "intermediate", "marts", "seeds"]
+    # dbt tests are asset checks, docs are descriptions
+    checks = {key.name for key in graph.asset_check_keys}
+    assert any("unique_combination_of_columns_fct_kpi_values_daily" in c for c in checks)
+    spec = graph.get(dg.AssetKey(["marts", "fct_kpi_values"]))
+    assert "BI tools read" in (spec.description or "")
+
+
+@pytest.mark.parametrize(
+    ("schedule", "tick", "expected"),
+    [
+        ("kpi_daily_schedule", datetime(2024, 3, 13, 0, 30), ("2024-03-12", "2024-03-13")),
+        # Monday: finalize last week and open this one
+        ("kpi_weekly_schedule", datetime(2024, 3, 11, 1, 0), ("2024-03-04", "2024-03-11")),
+        ("kpi_weekly_schedule", datetime(2024, 3, 13, 1, 0), ("2024-03-11", "2024-03-11")),
+        # the 1st: finalize last month (leap February) and open this one
+        ("kpi_monthly_schedule", datetime(2024, 3, 1, 1, 30), ("2024-02-01", "2024-03-01")),
+        ("kpi_monthly_schedule", datetime(2024, 3, 13, 1, 30), ("2024-03-01", "2024-03-01")),
+    ],
+)
+def test_schedule_ticks(repo_defs: dg.Definitions, schedule: str, tick: datetime,
+                        expected: tuple[str, str]) -> None:
+    definition = repo_defs.get_schedule_def(schedule)
+    context = dg.build_schedule_context(
+        scheduled_execution_time=tick.replace(tzinfo=timezone.utc)
+    )
+    [request] = definition.evaluate_tick(context).run_requests
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == expected
+
+
+def test_schedules_cron_timezone_and_jobs(repo_defs: dg.Definitions) -> None:
+    found = {
+        s.name: (s.cron_schedule, s.execution_timezone, s.job_name)
+        for s in repo_defs.schedules
+    }
+    assert found == {
+        "kpi_daily_schedule": ("30 0 * * *", "UTC", "kpi_daily_job"),
+        "kpi_weekly_schedule": ("0 1 * * *", "UTC", "kpi_weekly_job"),
+        "kpi_monthly_schedule": ("30 1 * * *", "UTC", "kpi_monthly_job"),
+    }
+    seoul = build_definitions(Settings(partitions_start="2024-01-01", schedule_timezone="Asia/Seoul"))
+    assert {s.execution_timezone for s in seoul.schedules} == {"Asia/Seoul"}
+
+
+def test_weekly_partitions_start_on_monday(repo_defs: dg.Definitions) -> None:
+    weekly = repo_defs.get_repository_def().asset_graph.get(fact_key("weekly")).partitions_def
+    keys = weekly.get_partition_keys(current_time=datetime(2024, 3, 13, tzinfo=timezone.utc))
+    assert all(date.fromisoformat(k).weekday() == 0 for k in keys)
+    assert keys[-1] == "2024-03-11"  # the current week is there (end_offset=1)
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="KPI_SCHEDULE_TIMEZONE"):
+        Settings(schedule_timezone="Mars/Olympus").validate()
+    with pytest.raises(ValueError, match="KPI_PARTITIONS_START"):
+        Settings(partitions_start="2024-1-1'; drop").validate()
+
+
+# --- runs on the hand-made fixture -----------------------------------------------------
+
+class Orchestrated:
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+        fixtures_hand.install(warehouse)
+        warehouse.dbt("parse")
+        project = DbtProject(project_dir=warehouse.project_dir,
+                             profiles_dir=warehouse.project_dir, target=warehouse.engine)
+        self.defs = build_definitions(SETTINGS, project)
+        self.env = {"KPI_DUCKDB_PATH": str(warehouse.duckdb_path),
+                    "PGDATABASE": warehouse.pg_database, "KPI_AS_OF": fixtures_hand.AS_OF,
+                    "DBT_TARGET": None}
+
+    def run_job(self, job: str, first: str | None = None, last: str | None = None) -> None:
+        tags = {RANGE_START: first, RANGE_END: last or first} if first else None
+        with patched_env(self.env):
+            result = self.defs.resolve_job_def(job).execute_in_process(
+                tags=tags, instance=dg.DagsterInstance.ephemeral())
+        assert result.success
+
+    def materialize(self, grain: str, partition: str) -> None:
+        with patched_env(self.env):
+            result = dg.materialize(
+                self.defs.assets, selection=[fact_key(grain)],
+                partition_key=partition, resources=self.defs.resources,
+            )
+        assert result.success
+
+    def facts(self) -> dict[tuple, tuple]:
+        rows = self.warehouse.query(f"select {', '.join(COMPARED)} from marts.fct_kpi_values")
+        return {(r["tenant_id"], r["kpi_name"], r["grain"], r["period_start"]):
+                tuple(normalise(r[c]) for c in COMPARED) for r in rows}
+
+
+@pytest.fixture
+def orchestrated(warehouse: Warehouse) -> Iterator[Orchestrated]:
+    yield Orchestrated(warehouse)
+
+
+def _value(facts: dict, key: tuple) -> float | None:
+    return facts[key][COMPARED.index("value")]
+
+
+def test_partitions_recompute_only_their_periods(orchestrated: Orchestrated) -> None:
+    orchestrated.run_job("kpi_full_refresh_job")
+    before = orchestrated.facts()
+    # a new incident of tenant 1 (Seoul), 01:00 -> 03:00 UTC on 12 March = 12 March KST
+    new_rows = dict(fixtures_hand.RAW)
+    new_rows["service_requests"] = [*fixtures_hand.SERVICE_REQUESTS, {
+        **fixtures_hand.SERVICE_REQUESTS[0], "sr_id": 120, "created_at": datetime(2024, 3, 12, 1),
+        "updated_at": datetime(2024, 3, 12, 3), "resolved_at": datetime(2024, 3, 12, 3)}]
+    new_rows["sr_events"] = [*fixtures_hand.SR_EVENTS,
+                             {**fixtures_hand.SR_EVENTS[0], "event_id": 9001, "sr_id": 120,
+                              "event_at": datetime(2024, 3, 12, 1), "new_status": "OPEN"},
+                             {**fixtures_hand.SR_EVENTS[0], "event_id": 9002, "sr_id": 120,
+                              "event_at": datetime(2024, 3, 12, 3), "new_status": "DONE"}]
+    orchestrated.warehouse.load_raw(new_rows)
+    # refresh the upstream models, then one UTC daily partition: 12 March
+    with patched_env(orchestrated.env):
+        assert dg.materialize(orchestrated.defs.assets, selection=dg.AssetSelection.groups(
+            "seeds", "staging", "intermediate"), resources=orchestrated.defs.resources).success
+    orchestrated.materialize("daily", "2024-03-12")
+    after_daily = orchestrated.facts()
+    changed = {k for k in before if before[k] != after_daily[k]}
+    # MTTR of 12 March KST: 2 h (was no data); FCR 1/1; SLA (P1, 4 h) 1/1
+    d12 = (1, "MTTR", "DAILY", date(2024, 3, 12))
+    assert _value(after_daily, d12) == 2.0
+    assert _value(after_daily, (1, "FCR", "DAILY", date(2024, 3, 12))) == 100.0
+    assert changed == {d12, (1, "FCR", "DAILY", date(2024, 3, 12)),
+                       (1, "SLA_COMPLIANCE", "DAILY", date(2024, 3, 12))}
+    # weeks and months are not touched by a daily partition
+    assert _value(after_daily, (1, "MTTR", "WEEKLY", date(2024, 3, 11))) == 5.0
+    orchestrated.materialize("weekly", "2024-03-11")
+    after_weekly = orchestrated.facts()
+    # week of 11 March KST: 102 (5 h) and 120 (2 h) -> 3.5
+    assert _value(after_weekly, (1, "MTTR", "WEEKLY", date(2024, 3, 11))) == 3.5
+    assert {k for k in before if after_daily[k] != after_weekly[k]} == {
+        (1, kpi, "WEEKLY", date(2024, 3, 11)) for kpi in ("MTTR", "FCR", "SLA_COMPLIANCE")}
+    orchestrated.materialize("monthly", "2024-03-01")
+    after_monthly = orchestrated.facts()
+    # March KST: 24 h over 4 incidents + 2 h -> 26 / 5 = 5.2
+    assert _value(after_monthly, (1, "MTTR", "MONTHLY", date(2024, 3, 1))) == 5.2
+    # and now everything equals a full build of the new data
+    orchestrated.run_job("kpi_full_refresh_job")
+    assert orchestrated.facts() == after_monthly
