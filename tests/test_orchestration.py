@@ -196,3 +196,31 @@ def test_partitions_recompute_only_their_periods(orchestrated: Orchestrated) -> 
     # and now everything equals a full build of the new data
     orchestrated.run_job("kpi_full_refresh_job")
     assert orchestrated.facts() == after_monthly
+
+
+def test_backfills_equal_a_full_refresh(orchestrated: Orchestrated) -> None:
+    orchestrated.run_job("kpi_full_refresh_job")
+    full = orchestrated.facts()
+    assert len(full) == 309  # as counted by hand in test_kpis_by_hand
+
+    # a backfill of every partition of each grain, one run per grain (single-run policy)
+    for grain in ("daily", "weekly", "monthly"):
+        orchestrated.warehouse.execute(f"delete from marts.fct_kpi_values_{grain}")
+    assert orchestrated.facts() == {}
+    orchestrated.run_job("kpi_daily_job", "2024-02-19", "2024-03-15")
+    orchestrated.run_job("kpi_weekly_job", "2024-02-19", "2024-03-11")
+    orchestrated.run_job("kpi_monthly_job", "2024-02-01", "2024-03-01")
+    assert orchestrated.facts() == full
+
+    # UTC daily partitions, one run each, rebuild the local days of Seoul (UTC+9) and New
+    # York (UTC-5/-4, DST on 10 March) exactly: local 9-11 March spans UTC 8-12 March
+    orchestrated.warehouse.execute(
+        "delete from marts.fct_kpi_values_daily "
+        "where period_start between '2024-03-09' and '2024-03-11'"
+    )
+    missing = {k for k in full if k[2] == "DAILY" and date(2024, 3, 9) <= k[3] <= date(2024, 3, 11)}
+    # tenant 9 starts on 12 March
+    assert {k[0] for k in missing} == {1, 2, 3} and len(orchestrated.facts()) == 309 - len(missing)
+    for day in ("2024-03-08", "2024-03-09", "2024-03-10", "2024-03-11", "2024-03-12"):
+        orchestrated.materialize("daily", day)
+    assert orchestrated.facts() == full
