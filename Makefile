@@ -26,8 +26,17 @@ manifest: install
 test: manifest
 	$(BIN)/pytest
 
+## Dagster UI and daemon on the DuckDB default (DAGSTER_HOME=.dagster, kept between runs).
+## Generates demo data ending now if data/kpi.duckdb does not exist yet.
+ui: manifest
+	mkdir -p .dagster
+	test -f .dagster/dagster.yaml || cp orchestration/dagster.yaml .dagster/dagster.yaml
+	test -f data/kpi.duckdb || $(BIN)/kpi generate --end "$$(date -u +%Y-%m-%dT%H:00:00)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" DAGSTER_HOME="$(CURDIR)/.dagster" $(BIN)/dagster dev -m orchestration.definitions \
+		--host $${DAGSTER_HOST:-127.0.0.1} --port $${DAGSTER_PORT:-3000}
+
 lint: install
 	$(BIN)/ruff check orchestration tests
 
 clean:
-	rm -rf target logs data/*.duckdb test-artifacts
+	rm -rf target logs data/*.duckdb test-artifacts .dagster

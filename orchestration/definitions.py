@@ -20,8 +20,10 @@ from orchestration.settings import Settings
 
 def dbt_executable() -> str:
     """dbt of this environment (the venv may not be on PATH under `dagster dev`)."""
-    beside_python = Path(sys.executable).parent / "dbt"
-    return str(beside_python) if beside_python.exists() else shutil.which("dbt") or "dbt"
+    for folder in (Path(sys.prefix) / "bin", Path(sys.executable).parent):
+        if (folder / "dbt").exists():
+            return str(folder / "dbt")
+    return shutil.which("dbt") or "dbt"
 
 
 def build_definitions(
@@ -39,6 +41,8 @@ def build_definitions(
         jobs=[*jobs.values(), build_full_refresh_job(assets, project)],
         schedules=build_schedules(jobs, partitions, settings.schedule_timezone),
         sensors=[kpi_run_failure_sensor],
+        # the steps of a run are sequential (core, facts, marts): one process is enough
+        executor=dg.in_process_executor,
         resources={
             "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
         },

@@ -2,6 +2,7 @@
 full refresh (no partitions) for the first load and recoveries."""
 
 
+import shutil
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -58,15 +59,18 @@ def build_full_refresh_job(assets: KpiAssets, project: DbtProject) -> dg.JobDefi
                 dagster_dbt_translator=translator,
                 context=context,
             )
-        for event in invocation.stream():
-            key = getattr(event, "asset_key", None)
-            if isinstance(event, dg.AssetMaterialization) and key in partitioned:
-                for partition in partitioned[key].get_partition_keys():
-                    yield dg.AssetMaterialization(
-                        asset_key=key, partition=partition, metadata=event.metadata
-                    )
-            else:
-                yield event
+        try:
+            for event in invocation.stream():
+                key = getattr(event, "asset_key", None)
+                if isinstance(event, dg.AssetMaterialization) and key in partitioned:
+                    for partition in partitioned[key].get_partition_keys():
+                        yield dg.AssetMaterialization(
+                            asset_key=key, partition=partition, metadata=event.metadata
+                        )
+                else:
+                    yield event
+        finally:
+            shutil.rmtree(invocation.target_path, ignore_errors=True)
 
     @dg.job(
         name="kpi_full_refresh_job",

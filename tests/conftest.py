@@ -18,3 +18,18 @@ def warehouse(engine: str, tmp_path: Path) -> Iterator[Warehouse]:
     wh = Warehouse(engine, tmp_path)
     yield wh
     wh.drop()
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Prepares the repository's target/manifest.json (what `make manifest` does) before
+    test modules import the Dagster definitions, which load it."""
+    from harness import REPO_ROOT
+
+    if not (REPO_ROOT / "target" / "manifest.json").exists():
+        from dbt.cli.main import dbtRunner
+
+        result = dbtRunner().invoke(["parse", "--project-dir", str(REPO_ROOT),
+                                     "--profiles-dir", str(REPO_ROOT), "--quiet"])
+        if not result.success:
+            raise pytest.UsageError(f"dbt parse failed: {result.exception}")
