@@ -1,11 +1,13 @@
 {#- Pre-hook of the grain fact tables: on an incremental run, deletes the rows of every
     tenant period of `grain` overlapping the recompute window [min_date, max_date), so the
-    run replaces them (a KPI disabled since the last run leaves no stale row). It runs in
+    run replaces them (a KPI disabled since the last run leaves no stale row); only the
+    KPIs of kpi_selection() when a run is restricted to some. It runs in
     the model's transaction: readers see the old rows or the new ones. -#}
 {% macro delete_kpi_window(grain) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where (tenant_id, grain, period_start) in (
+        where {{ kpi_selection('kpi_name') }}
+            and (tenant_id, grain, period_start) in (
             select tenant_id, grain, period_start
             from {{ ref('int_tenants__periods') }}
             where grain = '{{ grain }}'

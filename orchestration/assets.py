@@ -74,7 +74,7 @@ def _env(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _run_as_of(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> str:
+def _run_as_of(context: AssetExecutionContext | dg.OpExecutionContext) -> str:
     """One as_of for every dbt step of a run (its start), unless KPI_AS_OF is set."""
     if os.environ.get("KPI_AS_OF"):
         return os.environ["KPI_AS_OF"]
@@ -86,11 +86,18 @@ def _run_as_of(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> str
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class FactsConfig(dg.Config):
+    """Run configuration of the fact-table assets."""
+
+    kpis: list[str] = []  # recompute only these KPIs (a manual recalculation); empty: all
+
+
 def run_dbt(
-    context: dg.AssetExecutionContext,
+    context: AssetExecutionContext,
     dbt: DbtCliResource,
     args: list[str],
     window: dg.TimeWindow | None = None,
+    kpis: list[str] | None = None,
 ) -> Iterator[Any]:
     """Streams a dbt command's events; passes as_of and the partition window through env
     variables (they keep dbt's partial parsing); retries transient database errors; removes
@@ -100,6 +107,9 @@ def run_dbt(
         env["KPI_MIN_DATE"] = window.start.strftime("%Y-%m-%d")
         env["KPI_MAX_DATE"] = window.end.strftime("%Y-%m-%d")
         context.log.info(f"recompute window [{env['KPI_MIN_DATE']}, {env['KPI_MAX_DATE']}) UTC")
+    if kpis:
+        env["KPI_ONLY"] = ",".join(kpis)
+        context.log.info(f"recomputing only {env['KPI_ONLY']}")
     with _env(env):
         invocation = dbt.cli(args, context=context, raise_on_error=False)
     try:
@@ -179,8 +189,12 @@ def build_assets(
             dagster_dbt_translator=translator,
             pool=WAREHOUSE_POOL,
         )
-        def fact_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-            yield from run_dbt(context, dbt, ["build"], window=context.partition_time_window)
+        def fact_assets(
+            context: AssetExecutionContext, dbt: DbtCliResource, config: FactsConfig
+        ) -> Iterator[Any]:
+            yield from run_dbt(
+                context, dbt, ["build"], window=context.partition_time_window, kpis=config.kpis
+            )
 
         facts[grain] = fact_assets
     return KpiAssets(core=kpi_core, facts=facts, marts=kpi_marts)

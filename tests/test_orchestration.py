@@ -131,10 +131,11 @@ class Orchestrated:
                 tags=tags, instance=dg.DagsterInstance.ephemeral())
         assert result.success
 
-    def materialize(self, grain: str, partition: str) -> None:
+    def materialize(self, grain: str, partition: str, kpis: list[str] | None = None) -> None:
+        run_config = {"ops": {f"kpi_{grain}_facts": {"config": {"kpis": kpis}}}} if kpis else None
         with patched_env(self.env):
             result = dg.materialize(
-                self.defs.assets, selection=[fact_key(grain)],
+                self.defs.assets, selection=[fact_key(grain)], run_config=run_config,
                 partition_key=partition, resources=self.defs.resources,
             )
         assert result.success
@@ -154,10 +155,9 @@ def _value(facts: dict, key: tuple) -> float | None:
     return facts[key][COMPARED.index("value")]
 
 
-def test_partitions_recompute_only_their_periods(orchestrated: Orchestrated) -> None:
-    orchestrated.run_job("kpi_full_refresh_job")
-    before = orchestrated.facts()
-    # a new incident of tenant 1 (Seoul), 01:00 -> 03:00 UTC on 12 March = 12 March KST
+def add_incident_120(orchestrated: Orchestrated) -> None:
+    """A new P1 incident of tenant 1 (Seoul), 01:00 -> 03:00 UTC on 12 March (12 March KST),
+    resolved first time within its SLA; then the upstream models are refreshed."""
     new_rows = dict(fixtures_hand.RAW)
     new_rows["service_requests"] = [*fixtures_hand.SERVICE_REQUESTS, {
         **fixtures_hand.SERVICE_REQUESTS[0], "sr_id": 120, "created_at": datetime(2024, 3, 12, 1),
@@ -168,10 +168,16 @@ def test_partitions_recompute_only_their_periods(orchestrated: Orchestrated) -> 
                              {**fixtures_hand.SR_EVENTS[0], "event_id": 9002, "sr_id": 120,
                               "event_at": datetime(2024, 3, 12, 3), "new_status": "DONE"}]
     orchestrated.warehouse.load_raw(new_rows)
-    # refresh the upstream models, then one UTC daily partition: 12 March
     with patched_env(orchestrated.env):
         assert dg.materialize(orchestrated.defs.assets, selection=dg.AssetSelection.groups(
             "seeds", "staging", "intermediate"), resources=orchestrated.defs.resources).success
+
+
+def test_partitions_recompute_only_their_periods(orchestrated: Orchestrated) -> None:
+    orchestrated.run_job("kpi_full_refresh_job")
+    before = orchestrated.facts()
+    add_incident_120(orchestrated)
+    # one UTC daily partition: 12 March
     orchestrated.materialize("daily", "2024-03-12")
     after_daily = orchestrated.facts()
     changed = {k for k in before if before[k] != after_daily[k]}
@@ -224,3 +230,17 @@ def test_backfills_equal_a_full_refresh(orchestrated: Orchestrated) -> None:
     for day in ("2024-03-08", "2024-03-09", "2024-03-10", "2024-03-11", "2024-03-12"):
         orchestrated.materialize("daily", day)
     assert orchestrated.facts() == full
+
+
+def test_manual_recalculation_of_one_kpi(orchestrated: Orchestrated) -> None:
+    orchestrated.run_job("kpi_full_refresh_job")
+    before = orchestrated.facts()
+    add_incident_120(orchestrated)
+    orchestrated.materialize("monthly", "2024-03-01", kpis=["MTTR"])
+    after = orchestrated.facts()
+    changed = {k for k in before if before[k] != after[k]}
+    # only MTTR of March for tenant 1: (24 + 2) / 5 = 5.2; FCR (7/9 now) keeps 75.0 until
+    # FCR is recomputed too
+    assert changed == {(1, "MTTR", "MONTHLY", date(2024, 3, 1))}
+    assert _value(after, (1, "MTTR", "MONTHLY", date(2024, 3, 1))) == 5.2
+    assert _value(after, (1, "FCR", "MONTHLY", date(2024, 3, 1))) == 75.0

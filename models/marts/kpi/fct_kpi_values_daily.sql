@@ -10,8 +10,8 @@
 -- depends_on: {{ ref('int_tenants__periods') }}  (read by the delete_kpi_window pre-hook)
 
 -- The DAILY KPI facts. Incremental: a run recomputes the tenant periods overlapping the
--- window [min_date, max_date) (UTC), the unit of a Dagster daily partition; by default,
--- everything.
+-- window [min_date, max_date) (UTC), the unit of a Dagster daily partition (by default,
+-- everything), for every KPI or only those of kpi_selection() (a manual recalculation).
 with
 
 period_values as (
@@ -19,6 +19,7 @@ period_values as (
     where grain = 'DAILY'
         and period_end_at > {{ window_bound('min_date') }}
         and period_start_at < {{ window_bound('max_date') }}
+        and {{ kpi_selection('kpi_name') }}
 ),
 
 final as (
