@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
 from orchestration.assets import build_assets
+from orchestration.freshness import build_freshness_schedule, build_source_observations
 from orchestration.jobs import build_full_refresh_job, build_grain_jobs
 from orchestration.partitions import build_partitions
 from orchestration.project import kpi_project
@@ -36,10 +37,14 @@ def build_definitions(
     partitions = build_partitions(settings)
     assets = build_assets(project, partitions)
     jobs = build_grain_jobs(assets, partitions)
+    observations = build_source_observations(project)
     return dg.Definitions(
-        assets=assets.all(),
+        assets=[observations, *assets.all()],
         jobs=[*jobs.values(), build_full_refresh_job(assets, project)],
-        schedules=build_schedules(jobs, partitions, settings.schedule_timezone),
+        schedules=[
+            *build_schedules(jobs, partitions, settings.schedule_timezone),
+            build_freshness_schedule(observations, settings.schedule_timezone),
+        ],
         sensors=[kpi_run_failure_sensor],
         # the steps of a run are sequential (core, facts, marts): one process is enough
         executor=dg.in_process_executor,

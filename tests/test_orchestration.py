@@ -51,8 +51,8 @@ def test_every_dbt_node_is_an_asset_with_lineage_and_groups(repo_defs: dg.Defini
         fact_key("daily")).parent_keys
     groups = [graph.get(dg.AssetKey(k.split("/"))).group_name for k in
               ("staging/stg_itsm__sr_events", "intermediate/int_kpi__period_values",
-               "marts/kpi_scorecard", "staging/tenants")]
-    assert groups == ["staging", "intermediate", "marts", "seeds"]
+               "marts/kpi_scorecard", "staging/tenants", "itsm/service_requests")]
+    assert groups == ["staging", "intermediate", "marts", "seeds", "raw"]
     # dbt tests are asset checks, docs are descriptions
     checks = {key.name for key in graph.asset_check_keys}
     assert any("unique_combination_of_columns_fct_kpi_values_daily" in c for c in checks)
@@ -244,3 +244,22 @@ def test_manual_recalculation_of_one_kpi(orchestrated: Orchestrated) -> None:
     assert changed == {(1, "MTTR", "MONTHLY", date(2024, 3, 1))}
     assert _value(after, (1, "MTTR", "MONTHLY", date(2024, 3, 1))) == 5.2
     assert _value(after, (1, "FCR", "MONTHLY", date(2024, 3, 1))) == 75.0
+
+
+def test_source_freshness_is_observed(orchestrated: Orchestrated) -> None:
+    # the fixture's newest rows date from March 2024: every feed is stale (dbt: error)
+    with patched_env(orchestrated.env):
+        result = orchestrated.defs.resolve_job_def("kpi_source_freshness_job").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    checks = {e.asset_key.path[-1]: e for e in result.get_asset_check_evaluations()}
+    assert set(checks) == {"service_requests", "sr_events", "deployments"}
+    assert all(not e.passed and e.severity == dg.AssetCheckSeverity.ERROR for e in checks.values())
+    observed = {e.asset_key.path[-1]: e.event_specific_data.asset_observation.metadata
+                for e in result.get_asset_observation_events()}
+    # newest loaded_at: requests' updated_at 2024-03-16 01:00 (sr 109), events 2024-03-16
+    # 01:00, deployments' started_at 2024-03-15 11:50
+    assert observed["deployments"]["dagster/last_updated_timestamp"].value == datetime(
+        2024, 3, 15, 11, 50, tzinfo=timezone.utc).timestamp()
+    assert observed["service_requests"]["dagster/last_updated_timestamp"].value == datetime(
+        2024, 3, 16, 1, 0, tzinfo=timezone.utc).timestamp()
