@@ -86,6 +86,12 @@ def _run_as_of(context: AssetExecutionContext | dg.OpExecutionContext) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def is_transient_error(text: str) -> bool:
+    """True when a dbt failure reads like the database went away rather than bad SQL or
+    data: worth a retry."""
+    return bool(TRANSIENT_ERROR.search(text))
+
+
 class FactsConfig(dg.Config):
     """Run configuration of the fact-table assets."""
 
@@ -120,7 +126,7 @@ def run_dbt(
                 str(result.get("message") or "")
                 for result in (_run_results(invocation) or {}).get("results", [])
             )
-            if TRANSIENT_ERROR.search(f"{error} {messages}"):
+            if is_transient_error(f"{error} {messages}"):
                 context.log.warning(f"transient database error, retrying: {error}")
                 raise dg.RetryRequested(
                     max_retries=TRANSIENT_RETRIES, seconds_to_wait=10

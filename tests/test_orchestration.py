@@ -91,6 +91,7 @@ def test_schedules_cron_timezone_and_jobs(repo_defs: dg.Definitions) -> None:
         "kpi_daily_schedule": ("30 0 * * *", "UTC", "kpi_daily_job"),
         "kpi_weekly_schedule": ("0 1 * * *", "UTC", "kpi_weekly_job"),
         "kpi_monthly_schedule": ("30 1 * * *", "UTC", "kpi_monthly_job"),
+        "kpi_source_freshness_schedule": ("15 * * * *", "UTC", "kpi_source_freshness_job"),
     }
     seoul = build_definitions(Settings(partitions_start="2024-01-01", schedule_timezone="Asia/Seoul"))
     assert {s.execution_timezone for s in seoul.schedules} == {"Asia/Seoul"}
@@ -263,3 +264,64 @@ def test_source_freshness_is_observed(orchestrated: Orchestrated) -> None:
         2024, 3, 15, 11, 50, tzinfo=timezone.utc).timestamp()
     assert observed["service_requests"]["dagster/last_updated_timestamp"].value == datetime(
         2024, 3, 16, 1, 0, tzinfo=timezone.utc).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("message", "transient"),
+    [
+        # psycopg2 / dbt-postgres messages when the server goes away
+        ("Database Error in model x: server closed the connection unexpectedly", True),
+        ("FATAL:  terminating connection due to administrator command", True),
+        ('connection to server at "127.0.0.1", port 5432 failed: Connection refused', True),
+        # DuckDB when another process holds the file
+        ('IO Error: Could not set lock on file "kpi.duckdb": Conflicting lock is held', True),
+        # data and SQL problems are not retried
+        ("Database Error in model x: division by zero", False),
+        ("Failure in test unique_fct_kpi_values_daily (models/marts/kpi/_kpi__models.yml)", False),
+        ("Compilation Error: Invalid value for 'as_of'", False),
+    ],
+)
+def test_transient_errors_are_told_apart(message: str, transient: bool) -> None:
+    from orchestration.assets import is_transient_error
+
+    assert is_transient_error(message) is transient
+
+
+def test_failed_test_blocks_downstream_and_alerts(orchestrated: Orchestrated) -> None:
+    # a HIGHER_BETTER target of 0: the seed test fails (severity error) in kpi_core
+    orchestrated.warehouse.write_file(
+        "seeds/kpi_targets.csv", fixtures_hand.KPI_TARGETS_CSV + "2,FCR,0,2024-03-01,,true\n")
+    instance = dg.DagsterInstance.ephemeral()
+    with patched_env(orchestrated.env):
+        result = orchestrated.defs.resolve_job_def("kpi_daily_job").execute_in_process(
+            tags={RANGE_START: "2024-03-12", RANGE_END: "2024-03-12"}, instance=instance,
+            raise_on_error=False)
+    assert not result.success
+    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+    # the models upstream of the seed test were built; the facts and marts were not
+    assert "fct_kpi_values_daily" not in materialized and "kpi_scorecard" not in materialized
+    assert {s.step_key for s in result.get_step_failure_events()} == {"kpi_core"}
+    started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+    assert started == {"kpi_core"}  # the facts and marts steps never ran
+    assert not orchestrated.warehouse.query(
+        "select count(*) as n from information_schema.tables where table_name = 'kpi_scorecard'"
+    )[0]["n"]
+
+    from orchestration import sensors
+
+    alerts: list[str] = []
+    sensors.ALERT_HANDLERS.append(alerts.append)
+    try:
+        context = dg.build_run_status_sensor_context(
+            sensor_name="kpi_run_failure_sensor", dagster_instance=instance,
+            dagster_run=result.dagster_run, dagster_event=result.get_run_failure_event(),
+        ).for_run_failure()
+        sensors.kpi_run_failure_sensor(context)
+    finally:
+        sensors.ALERT_HANDLERS.remove(alerts.append)
+    assert len(alerts) == 1 and "KPI run failed: job kpi_daily_job" in alerts[0]
+
+    # no dbt target folder is left behind by the runs
+    leftovers = [p.name for p in (orchestrated.warehouse.project_dir / "target").iterdir()
+                 if p.is_dir() and p.name.startswith("kpi_")]
+    assert leftovers == []
