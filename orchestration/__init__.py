@@ -1,2 +1,2 @@
-"""Orchestration layer of the KPI engine: the CLI and the demo-data generator (the Dagster
-definitions come with the orchestration issue)."""
+"""Orchestration layer of the KPI engine: the Dagster definitions (`definitions.py`), the
+`kpi` command line and the demo-data generator. No SQL or KPI rule lives here."""
