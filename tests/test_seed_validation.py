@@ -1,9 +1,59 @@
-"""Bad configuration stops the build with a named dbt test, before any mart is built."""
+"""Bad configuration stops the build with a named dbt test, before any mart is built; an
+unknown timezone only warns."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import fixtures_hand
-from harness import Warehouse
+import pytest
+from harness import ENGINES, Warehouse
+
+# the seeds and every test whose parents are all seeds: what validates the configuration
+SEEDS_AND_THEIR_TESTS = ("build", "--select", "resource_type:seed",
+                         "--indirect-selection", "cautious")
+SEED_TESTS = {
+    "assert_kpi_targets_name_known_kpis",
+    "assert_kpi_target_windows_do_not_overlap",
+    "assert_kpi_target_windows_are_not_empty",
+    "assert_higher_better_targets_are_positive",
+    "assert_sla_resolution_hours_are_positive",
+    "assert_sla_policies_are_unique_per_tenant_request_type_priority",
+    "assert_tenant_timezones_are_known",
+}
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def seeds_only(request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """One project copy and database per engine, shared by the cases that only load the
+    seeds and run their tests (dbt then parses the project once, not once per case)."""
+    warehouse = Warehouse(request.param, tmp_path_factory.mktemp(f"seeds_{request.param}"))
+    yield warehouse
+    warehouse.drop()
+
+
+def seed_build(warehouse: Warehouse, seed: str | None = None, content: str = "") -> Any:
+    """Writes the hand-made fixture's seeds, then `content` into seeds/<seed>.csv, and
+    builds the seeds with their tests."""
+    warehouse.write_file("seeds/tenants.csv", fixtures_hand.TENANTS_CSV)
+    warehouse.write_file("seeds/kpi_targets.csv", fixtures_hand.KPI_TARGETS_CSV)
+    warehouse.write_file("seeds/sla_policies.csv", fixtures_hand.SLA_POLICIES_CSV)
+    if seed is not None:
+        warehouse.write_file(f"seeds/{seed}.csv", content)
+    return warehouse.dbt(*SEEDS_AND_THEIR_TESTS, as_of=fixtures_hand.AS_OF,
+                         expect_success=False)
+
+
+def statuses(result: Any) -> dict[str, str]:
+    """Status of every node a dbt invocation ran, by name (tests: pass, fail, warn...)."""
+    return {r.node.name: str(r.status) for r in result.result.results}
+
+
+def failures(result: Any, name: str) -> int:
+    """Rows the named test returned."""
+    return next(r.failures for r in result.result.results if r.node.name == name)
 
 
 def test_higher_better_target_must_be_positive(warehouse: Warehouse) -> None:
@@ -17,3 +67,83 @@ def test_higher_better_target_must_be_positive(warehouse: Warehouse) -> None:
     # the marts were not built over bad configuration
     skipped = {r.node.name for r in result.result.results if str(r.status) == "skipped"}
     assert "fct_kpi_values" in skipped
+
+
+BAD_SEEDS = [
+    pytest.param("kpi_targets", fixtures_hand.KPI_TARGETS_CSV + ",MTTRR,4,,,true\n",
+                 "assert_kpi_targets_name_known_kpis", 1, id="unknown-kpi"),
+    # a second default row against the open-ended default MTTR row
+    pytest.param("kpi_targets", fixtures_hand.KPI_TARGETS_CSV + ",MTTR,3,2024-01-01,2024-02-01,true\n",
+                 "assert_kpi_target_windows_do_not_overlap", 1, id="overlap-default-rows"),
+    # tenant 3 has [-inf, 2024-03-01) and [2024-03-01, +inf): this row overlaps both
+    pytest.param("kpi_targets", fixtures_hand.KPI_TARGETS_CSV + "3,MTTR,3,2024-02-15,2024-03-15,true\n",
+                 "assert_kpi_target_windows_do_not_overlap", 2, id="overlap-tenant-rows"),
+    # the same row twice overlaps itself
+    pytest.param("kpi_targets", fixtures_hand.KPI_TARGETS_CSV + "3,DEPLOY_SUCCESS_RATE,95,,,false\n",
+                 "assert_kpi_target_windows_do_not_overlap", 1, id="overlap-duplicate-row"),
+    pytest.param("kpi_targets", fixtures_hand.KPI_TARGETS_CSV + "2,FCR,80,2024-03-01,2024-03-01,true\n",
+                 "assert_kpi_target_windows_are_not_empty", 1, id="empty-window"),
+    pytest.param("kpi_targets", fixtures_hand.KPI_TARGETS_CSV + "2,FCR,80,2024-03-01,2024-02-01,true\n",
+                 "assert_kpi_target_windows_are_not_empty", 1, id="reversed-window"),
+    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + "2,INCIDENT,P1,-1,false\n",
+                 "assert_sla_resolution_hours_are_positive", 1, id="negative-sla-hours"),
+    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + "2,INCIDENT,P1,0,false\n",
+                 "assert_sla_resolution_hours_are_positive", 1, id="zero-sla-hours"),
+    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + ",INCIDENT,P1,6,false\n",
+                 "assert_sla_policies_are_unique_per_tenant_request_type_priority", 1,
+                 id="duplicate-default-sla-policy"),
+    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + "1,SERVICE_REQUEST,P3,12,true\n",
+                 "assert_sla_policies_are_unique_per_tenant_request_type_priority", 1,
+                 id="duplicate-tenant-sla-policy"),
+]
+
+
+@pytest.mark.parametrize(("seed", "content", "test_name", "bad_rows"), BAD_SEEDS)
+def test_bad_seed_fails_its_named_test(seeds_only: Warehouse, seed: str, content: str,
+                                       test_name: str, bad_rows: int) -> None:
+    result = seed_build(seeds_only, seed, content)
+    assert not result.success
+    status = statuses(result)
+    assert SEED_TESTS <= status.keys()
+    assert {name for name, s in status.items() if s != "pass" and s != "success"} == {test_name}
+    assert status[test_name] == "fail"
+    assert failures(result, test_name) == bad_rows
+
+
+def test_overlapping_windows_stop_the_build_before_the_marts(warehouse: Warehouse) -> None:
+    fixtures_hand.install(warehouse)
+    warehouse.write_file("seeds/kpi_targets.csv",
+                         fixtures_hand.KPI_TARGETS_CSV + "1,FCR,90,2024-01-01,,true\n"
+                         "1,FCR,85,2024-03-01,2024-04-01,true\n")
+    result = warehouse.dbt("build", as_of=fixtures_hand.AS_OF, expect_success=False)
+    assert not result.success
+    status = statuses(result)
+    assert {name for name, s in status.items() if s in ("fail", "error")} == {
+        "assert_kpi_target_windows_do_not_overlap"}
+    assert status["fct_kpi_values"] == "skipped"
+    assert status["kpi_scorecard"] == "skipped"
+
+
+def test_touching_windows_do_not_overlap(seeds_only: Warehouse) -> None:
+    # valid_to of one window = valid_from of the next, for the default rows and a tenant's
+    # (tenant 3's MTTR rows in the fixture touch on 2024-03-01 too); tenant rows may
+    # cover the same dates as the default rows
+    result = seed_build(seeds_only, "kpi_targets", fixtures_hand.KPI_TARGETS_CSV.replace(
+        ",FCR,80,,,true\n",
+        ",FCR,80,,2024-02-01,true\n,FCR,85,2024-02-01,2024-03-01,true\n,FCR,90,2024-03-01,,true\n",
+    ) + "2,FCR,70,2024-01-01,2024-03-10,true\n2,FCR,75,2024-03-10,,false\n")
+    assert result.success
+    status = statuses(result)
+    assert {status[name] for name in SEED_TESTS} == {"pass"}
+
+
+def test_unknown_timezone_warns_and_the_build_goes_on(seeds_only: Warehouse) -> None:
+    # names are compared exactly, as the IANA database spells them
+    result = seed_build(seeds_only, "tenants", fixtures_hand.TENANTS_CSV
+                        + "4,Mars Base,Mars/Olympus_Mons\n5,Lower Case,asia/seoul\n")
+    assert result.success
+    status = statuses(result)
+    assert status["assert_tenant_timezones_are_known"] == "warn"
+    assert failures(result, "assert_tenant_timezones_are_known") == 2
+    assert {status[name] for name in SEED_TESTS - {"assert_tenant_timezones_are_known"}} == {
+        "pass"}
