@@ -2,7 +2,7 @@
 with
 
 requests as (
-    select * from {{ ref('stg_itsm__service_requests') }}
+    select * from {{ ref('int_service_requests__accepted') }}
     where created_at <= {{ as_of_timestamp() }}
 ),
 
@@ -11,7 +11,7 @@ timeline as (
 ),
 
 assignment_events as (
-    select * from {{ ref('stg_itsm__sr_events') }}
+    select * from {{ ref('int_sr_events__accepted') }}
     where event_type = 'ASSIGNMENT'
         and event_at <= {{ as_of_timestamp() }}
 ),

@@ -4,7 +4,7 @@
 with
 
 requests as (
-    select * from {{ ref('stg_itsm__service_requests') }}
+    select * from {{ ref('int_service_requests__accepted') }}
     where created_at <= {{ as_of_timestamp() }}
 ),
 
@@ -14,7 +14,7 @@ status_events as (
         events.event_id,
         events.new_status as status,
         events.event_at as status_at
-    from {{ ref('stg_itsm__sr_events') }} as events
+    from {{ ref('int_sr_events__accepted') }} as events
     inner join requests
         on events.sr_id = requests.sr_id
     where events.event_type = 'STATUS'

@@ -1,15 +1,25 @@
 with
 
+timezone_checks as (
+    select * from {{ ref('int_tenants__timezone_checks') }}
+),
+
 tenant_settings as (
-    select * from {{ ref('tenants') }}
+    -- a tenant whose timezone the engine does not know is left out: its raw rows are
+    -- rejected (TENANT_TIMEZONE_INVALID) and seed test assert_tenant_timezones_are_known warns
+    select tenants.*
+    from {{ ref('tenants') }} as tenants
+    inner join timezone_checks
+        on tenants.tenant_id = timezone_checks.tenant_id
+    where timezone_checks.is_valid_timezone
 ),
 
 requests as (
-    select * from {{ ref('stg_itsm__service_requests') }}
+    select * from {{ ref('int_service_requests__accepted') }}
 ),
 
 deployments as (
-    select * from {{ ref('stg_itsm__deployments') }}
+    select * from {{ ref('int_deployments__accepted') }}
 ),
 
 activity as (

@@ -4,7 +4,7 @@
 with
 
 deployments as (
-    select * from {{ ref('stg_itsm__deployments') }}
+    select * from {{ ref('int_deployments__accepted') }}
 ),
 
 final as (

@@ -1,3 +1,11 @@
+-- Every row of the raw deployments table, one per raw row (keys are not checked yet: see
+-- int_deployments__validated). Keys and timestamps are cast, or parsed safely when the
+-- raw column is text; codes are trimmed and upper-cased.
+{%- set columns = {
+    'deployment_id': 'bigint', 'tenant_id': 'bigint', 'started_at': 'timestamp',
+    'finished_at': 'timestamp', 'commit_at': 'timestamp',
+} -%}
+{%- set column_types = raw_column_types(source('itsm', 'deployments')) %}
 with
 
 source as (
@@ -7,16 +15,23 @@ source as (
 renamed as (
     select
         -- keys
-        cast(deployment_id as bigint) as deployment_id,
-        cast(tenant_id as bigint) as tenant_id,
+        {{ parse_raw_column('deployment_id', 'bigint', column_types) }} as deployment_id,
+        {{ parse_raw_column('tenant_id', 'bigint', column_types) }} as tenant_id,
         -- attributes
         cast(service as {{ dbt.type_string() }}) as service,
         cast(environment as {{ dbt.type_string() }}) as environment,
-        cast(status as {{ dbt.type_string() }}) as status,
+        {{ raw_code('status') }} as status,
         -- timestamps (UTC)
-        cast(started_at as timestamp) as started_at,
-        cast(finished_at as timestamp) as finished_at,
-        cast(commit_at as timestamp) as commit_at
+        {{ parse_raw_column('started_at', 'timestamp', column_types) }} as started_at,
+        {{ parse_raw_column('finished_at', 'timestamp', column_types) }} as finished_at,
+        {{ parse_raw_column('commit_at', 'timestamp', column_types) }} as commit_at,
+        -- the raw row, for rejections
+        {{ raw_parse_failures(columns, column_types) }} as parse_failures,
+        nullif(trim(cast(deployment_id as {{ dbt.type_string() }})), '') as raw_key,
+        {{ raw_values_json([
+            'deployment_id', 'tenant_id', 'service', 'environment', 'status', 'started_at',
+            'finished_at', 'commit_at',
+        ]) }} as raw_values
     from source
 ),
 

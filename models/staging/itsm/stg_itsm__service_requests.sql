@@ -1,3 +1,12 @@
+-- Every row of the raw service_requests table, one per raw row (keys are not checked
+-- yet: see int_service_requests__validated). Keys and timestamps are cast, or parsed
+-- safely when the raw column is text; codes are trimmed and upper-cased.
+{%- set columns = {
+    'sr_id': 'bigint', 'tenant_id': 'bigint', 'assignee_id': 'bigint',
+    'caused_by_deployment_id': 'bigint', 'created_at': 'timestamp',
+    'updated_at': 'timestamp', 'resolved_at': 'timestamp',
+} -%}
+{%- set column_types = raw_column_types(source('itsm', 'service_requests')) %}
 with
 
 source as (
@@ -7,20 +16,27 @@ source as (
 renamed as (
     select
         -- keys
-        cast(sr_id as bigint) as sr_id,
-        cast(tenant_id as bigint) as tenant_id,
-        cast(assignee_id as bigint) as assignee_id,
-        cast(caused_by_deployment_id as bigint) as caused_by_deployment_id,
+        {{ parse_raw_column('sr_id', 'bigint', column_types) }} as sr_id,
+        {{ parse_raw_column('tenant_id', 'bigint', column_types) }} as tenant_id,
+        {{ parse_raw_column('assignee_id', 'bigint', column_types) }} as assignee_id,
+        {{ parse_raw_column('caused_by_deployment_id', 'bigint', column_types) }} as caused_by_deployment_id,
         -- attributes
-        cast(request_type as {{ dbt.type_string() }}) as request_type,
-        cast(priority as {{ dbt.type_string() }}) as priority,
-        cast(status as {{ dbt.type_string() }}) as status,
+        {{ raw_code('request_type') }} as request_type,
+        {{ raw_code('priority') }} as priority,
+        {{ raw_code('status') }} as status,
         cast(service as {{ dbt.type_string() }}) as service,
         cast(team as {{ dbt.type_string() }}) as team,
         -- timestamps (UTC)
-        cast(created_at as timestamp) as created_at,
-        cast(updated_at as timestamp) as updated_at,
-        cast(resolved_at as timestamp) as resolved_at
+        {{ parse_raw_column('created_at', 'timestamp', column_types) }} as created_at,
+        {{ parse_raw_column('updated_at', 'timestamp', column_types) }} as updated_at,
+        {{ parse_raw_column('resolved_at', 'timestamp', column_types) }} as resolved_at,
+        -- the raw row, for rejections
+        {{ raw_parse_failures(columns, column_types) }} as parse_failures,
+        nullif(trim(cast(sr_id as {{ dbt.type_string() }})), '') as raw_key,
+        {{ raw_values_json([
+            'sr_id', 'tenant_id', 'request_type', 'priority', 'status', 'service', 'team',
+            'assignee_id', 'created_at', 'updated_at', 'resolved_at', 'caused_by_deployment_id',
+        ]) }} as raw_values
     from source
 ),
 

@@ -1,3 +1,11 @@
+-- Every row of the raw sr_events table, one per raw row (keys are not checked yet: see
+-- int_sr_events__validated). Keys and timestamps are cast, or parsed safely when the raw
+-- column is text; codes are trimmed and upper-cased.
+{%- set columns = {
+    'event_id': 'bigint', 'sr_id': 'bigint', 'tenant_id': 'bigint',
+    'new_assignee_id': 'bigint', 'event_at': 'timestamp',
+} -%}
+{%- set column_types = raw_column_types(source('itsm', 'sr_events')) %}
 with
 
 source as (
@@ -7,15 +15,22 @@ source as (
 renamed as (
     select
         -- keys
-        cast(event_id as bigint) as event_id,
-        cast(sr_id as bigint) as sr_id,
-        cast(tenant_id as bigint) as tenant_id,
+        {{ parse_raw_column('event_id', 'bigint', column_types) }} as event_id,
+        {{ parse_raw_column('sr_id', 'bigint', column_types) }} as sr_id,
+        {{ parse_raw_column('tenant_id', 'bigint', column_types) }} as tenant_id,
         -- attributes
-        cast(event_type as {{ dbt.type_string() }}) as event_type,
-        cast(new_status as {{ dbt.type_string() }}) as new_status,
-        cast(new_assignee_id as bigint) as new_assignee_id,
+        {{ raw_code('event_type') }} as event_type,
+        {{ raw_code('new_status') }} as new_status,
+        {{ parse_raw_column('new_assignee_id', 'bigint', column_types) }} as new_assignee_id,
         -- timestamps (UTC)
-        cast(event_at as timestamp) as event_at
+        {{ parse_raw_column('event_at', 'timestamp', column_types) }} as event_at,
+        -- the raw row, for rejections
+        {{ raw_parse_failures(columns, column_types) }} as parse_failures,
+        nullif(trim(cast(event_id as {{ dbt.type_string() }})), '') as raw_key,
+        {{ raw_values_json([
+            'event_id', 'sr_id', 'tenant_id', 'event_at', 'event_type', 'new_status',
+            'new_assignee_id',
+        ]) }} as raw_values
     from source
 ),
 

@@ -1,0 +1,15 @@
+{#- A subquery listing the timezone names this engine understands (column `name`):
+    PostgreSQL's pg_timezone_names view, DuckDB's ICU list through its pg_timezone_names()
+    table function. Used to validate timezone names from seeds before they reach
+    `at time zone`. -#}
+{% macro timezone_names() -%}
+    {{ return(adapter.dispatch('timezone_names')()) }}
+{%- endmacro %}
+
+{% macro default__timezone_names() -%}
+    (select name from pg_timezone_names)
+{%- endmacro %}
+
+{% macro duckdb__timezone_names() -%}
+    (select name from pg_timezone_names())
+{%- endmacro %}

@@ -1,0 +1,110 @@
+-- Every raw deployment with the first rule it breaks (null when accepted). Rules in
+-- order: the key, the tenant, values that do not parse, the status, the times; then,
+-- among the rows passing them, one row per deployment_id: the latest finished_at (a
+-- running copy loses to a finished one), then the smallest raw text; the others are
+-- DUPLICATE_KEY.
+with
+
+deployments as (
+    select * from {{ ref('stg_itsm__deployments') }}
+),
+
+tenant_timezones as (
+    select * from {{ ref('int_tenants__timezone_checks') }}
+),
+
+row_checks as (
+    select
+        deployments.*,
+        case
+            when deployments.parse_failures like '%|deployment_id|%' then 'KEY_NOT_NUMERIC'
+            when deployments.deployment_id is null then 'KEY_MISSING'
+            when deployments.parse_failures like '%|tenant_id|%' then 'TENANT_NOT_NUMERIC'
+            when deployments.tenant_id is null then 'TENANT_MISSING'
+            when not tenant_timezones.is_valid_timezone then 'TENANT_TIMEZONE_INVALID'
+            when deployments.parse_failures <> '|' then 'VALUE_NOT_PARSEABLE'
+            when deployments.status is null
+                or deployments.status not in ('DEPLOYED', 'FAILED', 'ROLLED_BACK', 'IN_PROGRESS', 'CANCELLED')
+                then 'UNKNOWN_STATUS'
+            when deployments.started_at is null then 'STARTED_AT_MISSING'
+            when deployments.started_at > {{ dbt.dateadd('hour', future_tolerance_hours(), as_of_timestamp()) }}
+                then 'STARTED_IN_FUTURE'
+            when deployments.finished_at < deployments.started_at then 'FINISHED_BEFORE_STARTED'
+            when deployments.status in ('DEPLOYED', 'FAILED', 'ROLLED_BACK')
+                and deployments.finished_at is null
+                then 'FINISHED_AT_MISSING'
+        end as row_rejection_reason,
+        tenant_timezones.timezone as tenant_timezone
+    from deployments
+    left join tenant_timezones
+        on deployments.tenant_id = tenant_timezones.tenant_id
+),
+
+key_ranked as (
+    select
+        row_checks.*,
+        row_number() over (
+            partition by case when row_rejection_reason is null then deployment_id end
+            order by finished_at desc nulls last, raw_values
+        ) as key_rank,
+        count(*) over (
+            partition by case when row_rejection_reason is null then deployment_id end
+        ) as key_count
+    from row_checks
+),
+
+reasoned as (
+    select
+        key_ranked.*,
+        coalesce(
+            row_rejection_reason,
+            case when key_rank > 1 then 'DUPLICATE_KEY' end
+        ) as rejection_reason
+    from key_ranked
+),
+
+final as (
+    select
+        -- keys
+        deployment_id,
+        tenant_id,
+        -- attributes
+        service,
+        environment,
+        status,
+        -- timestamps (UTC)
+        started_at,
+        finished_at,
+        commit_at,
+        -- validation
+        rejection_reason,
+        case rejection_reason
+            when 'KEY_NOT_NUMERIC' then 'deployment_id ' || raw_key || ' is not a whole number'
+            when 'KEY_MISSING' then 'deployment_id is missing'
+            when 'TENANT_NOT_NUMERIC' then 'tenant_id is not a whole number'
+            when 'TENANT_MISSING' then 'tenant_id is missing'
+            when 'TENANT_TIMEZONE_INVALID'
+                then 'tenant ' || cast(tenant_id as {{ dbt.type_string() }})
+                    || ' has an unknown timezone in seeds/tenants.csv: ' || tenant_timezone
+            when 'VALUE_NOT_PARSEABLE'
+                then 'values that do not parse in columns ' || parse_failures
+            when 'UNKNOWN_STATUS'
+                then 'status ' || coalesce(status, 'null')
+                    || ' is not DEPLOYED, FAILED, ROLLED_BACK, IN_PROGRESS or CANCELLED'
+            when 'STARTED_AT_MISSING' then 'started_at is missing'
+            when 'STARTED_IN_FUTURE'
+                then 'started_at is more than {{ future_tolerance_hours() }} hour(s) after as_of'
+            when 'FINISHED_BEFORE_STARTED' then 'finished_at is before started_at'
+            when 'FINISHED_AT_MISSING'
+                then 'status ' || status || ' without finished_at'
+            when 'DUPLICATE_KEY'
+                then 'deployment_id ' || cast(deployment_id as {{ dbt.type_string() }})
+                    || ' appears ' || cast(key_count as {{ dbt.type_string() }})
+                    || ' times; the row with the latest finished_at is kept'
+        end as rejection_detail,
+        raw_key,
+        case when rejection_reason is not null then raw_values end as raw_values
+    from reasoned
+)
+
+select * from final
