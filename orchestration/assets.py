@@ -1,7 +1,8 @@
 """Every dbt seed, model and source as a Dagster asset, dbt tests as asset checks.
 
 Five dbt asset definitions, because Dagster runs one partitions definition per step:
-- `kpi_core`: seeds, staging and intermediate models, dim_kpi (not partitioned);
+- `kpi_core`: seeds, staging and intermediate models, dim_kpi and the data-quality marts
+  (rejected_raw_rows, flagged_raw_rows, raw_data_quality; not partitioned);
 - `kpi_daily_facts`, `kpi_weekly_facts`, `kpi_monthly_facts`: the fact table of each
   grain, partitioned by UTC day, Monday week and month; a partition (or a range, in one
   run) is passed to dbt as the recompute window KPI_MIN_DATE / KPI_MAX_DATE;

@@ -321,3 +321,31 @@ def test_text_raw_tables_are_parsed_safely(warehouse: Warehouse) -> None:
     detail = warehouse.query("select rejection_detail from marts.rejected_raw_rows "
                              "where raw_key = '702'")
     assert detail == [{"rejection_detail": "values that do not parse in columns |created_at|"}]
+
+
+def test_dagster_shows_a_rejection_rate_check_per_raw_table(warehouse: Warehouse) -> None:
+    """The rejection-rate tests are Dagster asset checks on raw_data_quality, one per raw
+    table: WARN (not a failed run) past the threshold, and the reconciliation passes."""
+    import dagster as dg
+    from test_orchestration import Orchestrated
+
+    orchestrated = Orchestrated(warehouse)
+    warehouse.write_file("seeds/tenants.csv", TENANTS_WITH_BAD_TIMEZONE)
+    warehouse.load_raw(bad_raw())
+    core = next(a for a in orchestrated.defs.assets if a.node_def.name == "kpi_core")
+    quality = dg.AssetKey(["marts", "raw_data_quality"])
+    check_names = {key.name for key in core.check_keys if key.asset_key == quality}
+    assert {"rejection_rate_service_requests", "rejection_rate_sr_events",
+            "rejection_rate_deployments", "assert_raw_rows_reconcile"} <= check_names
+
+    from harness import patched_env
+    with patched_env(orchestrated.env):
+        result = dg.materialize([core], resources=orchestrated.defs.resources,
+                                instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()
+                   if e.asset_key == quality}
+    for table in ("service_requests", "sr_events", "deployments"):
+        check = evaluations[f"rejection_rate_{table}"]
+        assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert evaluations["assert_raw_rows_reconcile"].passed
