@@ -29,7 +29,10 @@ FIXTURE_REJECTIONS = {
      "EVENT_IN_FUTURE"),
 }
 
-TENANTS_WITH_BAD_TIMEZONE = fixtures_hand.TENANTS_CSV + "5,Mars,Mars/Olympus_Mons\n"
+# tenant 5's timezone is not a timezone (and tries an injection: seed values are data,
+# read as a column, never spliced into SQL)
+TENANTS_WITH_BAD_TIMEZONE = (fixtures_hand.TENANTS_CSV
+                             + "5,Mars,UTC'; drop table raw.sr_events; --\n")
 
 
 def _sr(sr_id, tenant=1, rtype="INCIDENT", prio="P2", status="OPEN",
