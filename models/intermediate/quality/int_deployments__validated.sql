@@ -3,6 +3,7 @@
 -- among the rows passing them, one row per deployment_id: the latest finished_at (a
 -- running copy loses to a finished one), then the smallest raw text; the others are
 -- DUPLICATE_KEY.
+{%- set raw_columns = ['deployment_id', 'tenant_id', 'service', 'environment', 'status', 'started_at', 'finished_at', 'commit_at'] %}
 with
 
 deployments as (
@@ -40,17 +41,45 @@ row_checks as (
         on deployments.tenant_id = tenant_timezones.tenant_id
 ),
 
-key_ranked as (
+duplicated_keys as (
+    -- keys held by more than one row passing the rules (rare: only these are ranked)
+    select deployment_id
+    from row_checks
+    where row_rejection_reason is null
+    group by deployment_id
+    having count(*) > 1
+),
+
+single_rows as (
+    select
+        row_checks.*,
+        1 as key_rank,
+        1 as key_count
+    from row_checks
+    left join duplicated_keys
+        on row_checks.deployment_id = duplicated_keys.deployment_id
+    where row_checks.row_rejection_reason is not null
+        or duplicated_keys.deployment_id is null
+),
+
+duplicate_rows as (
     select
         row_checks.*,
         row_number() over (
-            partition by case when row_rejection_reason is null then deployment_id end
-            order by finished_at desc nulls last, raw_values
+            partition by row_checks.deployment_id
+            order by finished_at desc nulls last, {{ raw_values_json(raw_columns, 'raw_') }}
         ) as key_rank,
-        count(*) over (
-            partition by case when row_rejection_reason is null then deployment_id end
-        ) as key_count
+        count(*) over (partition by row_checks.deployment_id) as key_count
     from row_checks
+    inner join duplicated_keys
+        on row_checks.deployment_id = duplicated_keys.deployment_id
+    where row_checks.row_rejection_reason is null
+),
+
+key_ranked as (
+    select * from single_rows
+    union all
+    select * from duplicate_rows
 ),
 
 reasoned as (
@@ -79,7 +108,7 @@ final as (
         -- validation
         rejection_reason,
         case rejection_reason
-            when 'KEY_NOT_NUMERIC' then 'deployment_id ' || raw_key || ' is not a whole number'
+            when 'KEY_NOT_NUMERIC' then 'deployment_id ' || trim(cast(raw_deployment_id as {{ dbt.type_string() }})) || ' is not a whole number'
             when 'KEY_MISSING' then 'deployment_id is missing'
             when 'TENANT_NOT_NUMERIC' then 'tenant_id is not a whole number'
             when 'TENANT_MISSING' then 'tenant_id is missing'
@@ -102,8 +131,13 @@ final as (
                     || ' appears ' || cast(key_count as {{ dbt.type_string() }})
                     || ' times; the row with the latest finished_at is kept'
         end as rejection_detail,
-        raw_key,
-        case when rejection_reason is not null then raw_values end as raw_values
+        case
+            when rejection_reason is not null
+                then nullif(trim(cast(raw_deployment_id as {{ dbt.type_string() }})), '')
+        end as raw_key,
+        case
+            when rejection_reason is not null then {{ raw_values_json(raw_columns, 'raw_') }}
+        end as raw_values
     from reasoned
 )
 

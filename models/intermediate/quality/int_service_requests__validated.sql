@@ -2,6 +2,7 @@
 -- order: the key, the tenant, values that do not parse, codes, timestamps; then, among
 -- the rows passing them, one row per sr_id: the latest updated_at (then the smallest raw
 -- text, so the choice is deterministic); the others are DUPLICATE_KEY.
+{%- set raw_columns = ['sr_id', 'tenant_id', 'request_type', 'priority', 'status', 'service', 'team', 'assignee_id', 'created_at', 'updated_at', 'resolved_at', 'caused_by_deployment_id'] %}
 with
 
 requests as (
@@ -42,17 +43,45 @@ row_checks as (
         on requests.tenant_id = tenant_timezones.tenant_id
 ),
 
-key_ranked as (
+duplicated_keys as (
+    -- keys held by more than one row passing the rules (rare: only these are ranked)
+    select sr_id
+    from row_checks
+    where row_rejection_reason is null
+    group by sr_id
+    having count(*) > 1
+),
+
+single_rows as (
+    select
+        row_checks.*,
+        1 as key_rank,
+        1 as key_count
+    from row_checks
+    left join duplicated_keys
+        on row_checks.sr_id = duplicated_keys.sr_id
+    where row_checks.row_rejection_reason is not null
+        or duplicated_keys.sr_id is null
+),
+
+duplicate_rows as (
     select
         row_checks.*,
         row_number() over (
-            partition by case when row_rejection_reason is null then sr_id end
-            order by updated_at desc nulls last, raw_values
+            partition by row_checks.sr_id
+            order by updated_at desc nulls last, {{ raw_values_json(raw_columns, 'raw_') }}
         ) as key_rank,
-        count(*) over (
-            partition by case when row_rejection_reason is null then sr_id end
-        ) as key_count
+        count(*) over (partition by row_checks.sr_id) as key_count
     from row_checks
+    inner join duplicated_keys
+        on row_checks.sr_id = duplicated_keys.sr_id
+    where row_checks.row_rejection_reason is null
+),
+
+key_ranked as (
+    select * from single_rows
+    union all
+    select * from duplicate_rows
 ),
 
 reasoned as (
@@ -85,7 +114,7 @@ final as (
         -- validation
         rejection_reason,
         case rejection_reason
-            when 'KEY_NOT_NUMERIC' then 'sr_id ' || raw_key || ' is not a whole number'
+            when 'KEY_NOT_NUMERIC' then 'sr_id ' || trim(cast(raw_sr_id as {{ dbt.type_string() }})) || ' is not a whole number'
             when 'KEY_MISSING' then 'sr_id is missing'
             when 'TENANT_NOT_NUMERIC' then 'tenant_id is not a whole number'
             when 'TENANT_MISSING' then 'tenant_id is missing'
@@ -111,8 +140,13 @@ final as (
                     || cast(key_count as {{ dbt.type_string() }})
                     || ' times; the row with the latest updated_at is kept'
         end as rejection_detail,
-        raw_key,
-        case when rejection_reason is not null then raw_values end as raw_values
+        case
+            when rejection_reason is not null
+                then nullif(trim(cast(raw_sr_id as {{ dbt.type_string() }})), '')
+        end as raw_key,
+        case
+            when rejection_reason is not null then {{ raw_values_json(raw_columns, 'raw_') }}
+        end as raw_values
     from reasoned
 )
 

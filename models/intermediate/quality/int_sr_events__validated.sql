@@ -4,6 +4,7 @@
 -- tenant, created before the event); then, among the rows passing them, one row per
 -- event_id (the smallest raw text: duplicates of an event are copies); the others are
 -- DUPLICATE_KEY.
+{%- set raw_columns = ['event_id', 'sr_id', 'tenant_id', 'event_at', 'event_type', 'new_status', 'new_assignee_id'] %}
 with
 
 events as (
@@ -77,17 +78,45 @@ request_checks as (
         on row_checks.sr_id = raw_request_keys.sr_id
 ),
 
-key_ranked as (
+duplicated_keys as (
+    -- keys held by more than one row passing the rules (rare: only these are ranked)
+    select event_id
+    from request_checks
+    where checked_reason is null
+    group by event_id
+    having count(*) > 1
+),
+
+single_rows as (
+    select
+        request_checks.*,
+        1 as key_rank,
+        1 as key_count
+    from request_checks
+    left join duplicated_keys
+        on request_checks.event_id = duplicated_keys.event_id
+    where request_checks.checked_reason is not null
+        or duplicated_keys.event_id is null
+),
+
+duplicate_rows as (
     select
         request_checks.*,
         row_number() over (
-            partition by case when checked_reason is null then event_id end
-            order by raw_values
+            partition by request_checks.event_id
+            order by {{ raw_values_json(raw_columns, 'raw_') }}
         ) as key_rank,
-        count(*) over (
-            partition by case when checked_reason is null then event_id end
-        ) as key_count
+        count(*) over (partition by request_checks.event_id) as key_count
     from request_checks
+    inner join duplicated_keys
+        on request_checks.event_id = duplicated_keys.event_id
+    where request_checks.checked_reason is null
+),
+
+key_ranked as (
+    select * from single_rows
+    union all
+    select * from duplicate_rows
 ),
 
 reasoned as (
@@ -115,7 +144,7 @@ final as (
         -- validation
         rejection_reason,
         case rejection_reason
-            when 'KEY_NOT_NUMERIC' then 'event_id ' || raw_key || ' is not a whole number'
+            when 'KEY_NOT_NUMERIC' then 'event_id ' || trim(cast(raw_event_id as {{ dbt.type_string() }})) || ' is not a whole number'
             when 'KEY_MISSING' then 'event_id is missing'
             when 'REQUEST_NOT_NUMERIC' then 'sr_id is not a whole number'
             when 'REQUEST_MISSING' then 'sr_id is missing'
@@ -151,8 +180,13 @@ final as (
                 then 'event_id ' || cast(event_id as {{ dbt.type_string() }}) || ' appears '
                     || cast(key_count as {{ dbt.type_string() }}) || ' times; one is kept'
         end as rejection_detail,
-        raw_key,
-        case when rejection_reason is not null then raw_values end as raw_values
+        case
+            when rejection_reason is not null
+                then nullif(trim(cast(raw_event_id as {{ dbt.type_string() }})), '')
+        end as raw_key,
+        case
+            when rejection_reason is not null then {{ raw_values_json(raw_columns, 'raw_') }}
+        end as raw_values
     from reasoned
 )
 

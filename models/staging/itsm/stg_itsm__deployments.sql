@@ -25,13 +25,16 @@ renamed as (
         {{ parse_raw_column('started_at', 'timestamp', column_types) }} as started_at,
         {{ parse_raw_column('finished_at', 'timestamp', column_types) }} as finished_at,
         {{ parse_raw_column('commit_at', 'timestamp', column_types) }} as commit_at,
-        -- the raw row, for rejections
+        -- the raw row as it came (any type), for the quarantine
         {{ raw_parse_failures(columns, column_types) }} as parse_failures,
-        nullif(trim(cast(deployment_id as {{ dbt.type_string() }})), '') as raw_key,
-        {{ raw_values_json([
-            'deployment_id', 'tenant_id', 'service', 'environment', 'status', 'started_at',
-            'finished_at', 'commit_at',
-        ]) }} as raw_values
+        deployment_id as raw_deployment_id,
+        tenant_id as raw_tenant_id,
+        service as raw_service,
+        environment as raw_environment,
+        status as raw_status,
+        started_at as raw_started_at,
+        finished_at as raw_finished_at,
+        commit_at as raw_commit_at
     from source
 ),
 

@@ -30,13 +30,20 @@ renamed as (
         {{ parse_raw_column('created_at', 'timestamp', column_types) }} as created_at,
         {{ parse_raw_column('updated_at', 'timestamp', column_types) }} as updated_at,
         {{ parse_raw_column('resolved_at', 'timestamp', column_types) }} as resolved_at,
-        -- the raw row, for rejections
+        -- the raw row as it came (any type), for the quarantine
         {{ raw_parse_failures(columns, column_types) }} as parse_failures,
-        nullif(trim(cast(sr_id as {{ dbt.type_string() }})), '') as raw_key,
-        {{ raw_values_json([
-            'sr_id', 'tenant_id', 'request_type', 'priority', 'status', 'service', 'team',
-            'assignee_id', 'created_at', 'updated_at', 'resolved_at', 'caused_by_deployment_id',
-        ]) }} as raw_values
+        sr_id as raw_sr_id,
+        tenant_id as raw_tenant_id,
+        request_type as raw_request_type,
+        priority as raw_priority,
+        status as raw_status,
+        service as raw_service,
+        team as raw_team,
+        assignee_id as raw_assignee_id,
+        created_at as raw_created_at,
+        updated_at as raw_updated_at,
+        resolved_at as raw_resolved_at,
+        caused_by_deployment_id as raw_caused_by_deployment_id
     from source
 ),
 

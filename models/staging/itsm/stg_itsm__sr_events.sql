@@ -24,13 +24,15 @@ renamed as (
         {{ parse_raw_column('new_assignee_id', 'bigint', column_types) }} as new_assignee_id,
         -- timestamps (UTC)
         {{ parse_raw_column('event_at', 'timestamp', column_types) }} as event_at,
-        -- the raw row, for rejections
+        -- the raw row as it came (any type), for the quarantine
         {{ raw_parse_failures(columns, column_types) }} as parse_failures,
-        nullif(trim(cast(event_id as {{ dbt.type_string() }})), '') as raw_key,
-        {{ raw_values_json([
-            'event_id', 'sr_id', 'tenant_id', 'event_at', 'event_type', 'new_status',
-            'new_assignee_id',
-        ]) }} as raw_values
+        event_id as raw_event_id,
+        sr_id as raw_sr_id,
+        tenant_id as raw_tenant_id,
+        event_at as raw_event_at,
+        event_type as raw_event_type,
+        new_status as raw_new_status,
+        new_assignee_id as raw_new_assignee_id
     from source
 ),
 
