@@ -2,8 +2,10 @@
 
 - Recomputing the KPI facts window by window (vars min_date / max_date, as Dagster will)
   gives exactly the rows of one full build.
-- Values that reach SQL from vars or env are validated: injection attempts stop the build
-  with a clear error and the raw tables are untouched.
+- A window's start moves back by lookback_days (var, else env KPI_LOOKBACK_DAYS, else 3);
+  a run without a window is unaffected.
+- Values that reach SQL from vars or env are validated before any SQL runs: injection
+  attempts stop the build with a clear error and the raw tables are untouched.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import date, timedelta
 
 import fixtures_hand
 import pytest
-from harness import Warehouse, normalise
+from harness import Warehouse, normalise, patched_env
 
 COMPARED = ("tenant_id", "kpi_name", "grain", "period_start", "period_end", "is_complete",
             "value", "numerator", "denominator", "target", "direction", "achievement_pct",
@@ -63,8 +65,10 @@ def test_window_rerun_replaces_rows_of_a_disabled_kpi(warehouse: Warehouse) -> N
         fixtures_hand.KPI_TARGETS_CSV + "1,FCR,80,2024-03-11,,false\n",
     )
     warehouse.dbt("seed", as_of=fixtures_hand.AS_OF)
+    # lookback_days 0: the window alone, so 10 March KST lies outside it
     warehouse.dbt("run", "--select", "tag:kpi_facts", as_of=fixtures_hand.AS_OF,
-                  variables={"min_date": "2024-03-11", "max_date": "2024-03-16"})
+                  variables={"min_date": "2024-03-11", "max_date": "2024-03-16",
+                             "lookback_days": 0})
     days = {
         r["period_start"]
         for r in warehouse.query(
@@ -79,32 +83,88 @@ def test_window_rerun_replaces_rows_of_a_disabled_kpi(warehouse: Warehouse) -> N
     assert not {d for d in days if d >= date(2024, 3, 11)}
 
 
+@pytest.mark.parametrize(
+    ("variables", "env", "start"),
+    [
+        ({}, {}, "1900-01-01"),  # no window: everything, nothing to move
+        ({"min_date": "2024-04-01"}, {}, "2024-03-29"),  # the default lookback, 3 days
+        ({"min_date": "2024-04-01", "lookback_days": 0}, {}, "2024-04-01"),
+        ({}, {"KPI_MIN_DATE": "2024-03-01", "KPI_LOOKBACK_DAYS": "10"}, "2024-02-20"),
+        ({"lookback_days": "1"}, {"KPI_MIN_DATE": "2024-03-01", "KPI_LOOKBACK_DAYS": "10"},
+         "2024-02-29"),  # the var wins over the env variable
+    ],
+    ids=["no-window", "default", "var-0", "env", "var-over-env"],
+)
+def test_lookback_moves_the_window_start(warehouse: Warehouse, variables: dict,
+                                         env: dict[str, str], start: str) -> None:
+    with patched_env(env):
+        warehouse.dbt("compile", "--select", "fct_kpi_values_daily", as_of=fixtures_hand.AS_OF,
+                      variables=variables)
+    compiled = (warehouse.project_dir / "target" / "compiled" / "kpi_engine" / "models"
+                / "marts" / "kpi" / "fct_kpi_values_daily.sql").read_text()
+    assert f"period_end_at > cast('{start} 00:00:00' as timestamp)" in compiled
+
+
 INJECTION = "2024-01-01'; drop table raw.service_requests; --"
 
 
 @pytest.mark.parametrize(
-    ("variables", "env_as_of", "message"),
+    ("variables", "env", "message"),
     [
-        ({}, INJECTION, "Invalid value for 'as_of'"),
-        ({"as_of": INJECTION}, None, "Invalid value for 'as_of'"),
-        ({"min_date": INJECTION}, fixtures_hand.AS_OF, "Invalid value for 'min_date'"),
-        ({"max_date": "2024-13-01"}, fixtures_hand.AS_OF, "Invalid value for 'max_date'"),
-        ({"default_timezone": "UTC'; drop table raw.sr_events; --"}, fixtures_hand.AS_OF,
+        ({}, {"KPI_AS_OF": INJECTION}, "Invalid value for 'as_of'"),
+        ({"as_of": INJECTION}, {}, "Invalid value for 'as_of'"),
+        ({"min_date": INJECTION}, {}, "Invalid value for 'min_date'"),
+        ({}, {"KPI_MAX_DATE": INJECTION}, "Invalid value for 'max_date'"),
+        ({"max_date": "2024-13-01"}, {}, "Invalid value for 'max_date'"),
+        ({"default_timezone": "UTC'; drop table raw.sr_events; --"}, {},
          "Invalid value for 'default_timezone'"),
+        ({"kpi_only": "MTTR') or 1=1; drop table raw.sr_events; --"}, {},
+         "Invalid value for 'kpi_only'"),
+        ({"lookback_days": "3; drop table raw.sr_events"}, {},
+         "Invalid value for 'lookback_days'"),
+        ({"lookback_days": -1}, {}, "Invalid value for 'lookback_days'"),
+        ({"lookback_days": 367}, {}, "Invalid value for 'lookback_days'"),
+        ({}, {"KPI_LOOKBACK_DAYS": "abc"}, "Invalid value for 'lookback_days'"),
+        ({"raw_schema": "raw; drop table raw.sr_events; --"}, {},
+         "Invalid value for 'raw_schema'"),
+        ({"raw_schema": 'raw"."x'}, {}, "Invalid value for 'raw_schema'"),
+        ({"future_tolerance_hours": "1; drop table raw.sr_events"}, {},
+         "Invalid value for 'future_tolerance_hours'"),
+        ({}, {"KPI_REJECTION_RATE_WARN_PCT": "1; drop table raw.sr_events"},
+         "Invalid value for 'rejection_rate_warn_pct'"),
     ],
-    ids=["env-as_of", "var-as_of", "min_date", "max_date", "default_timezone"],
+    ids=["env-as_of", "var-as_of", "min_date", "env-max_date", "max_date",
+         "default_timezone", "kpi_only", "lookback_days", "lookback_days-negative",
+         "lookback_days-too-large", "env-lookback_days", "raw_schema", "raw_schema-quote",
+         "future_tolerance_hours", "env-rejection_rate_warn_pct"],
 )
-def test_bad_vars_are_refused(warehouse: Warehouse, variables: dict, env_as_of: str | None,
+def test_bad_vars_are_refused(warehouse: Warehouse, variables: dict, env: dict[str, str],
                               message: str) -> None:
+    """Checked before any SQL runs (the on-run-start hook validate_vars, and the macros
+    that use the values): the build stops with a clear error, nothing is built."""
     fixtures_hand.install(warehouse)
-    result = warehouse.dbt("build", as_of=env_as_of, variables=variables, expect_success=False)
+    env = {"KPI_AS_OF": fixtures_hand.AS_OF, **env}
+    if len(env) > 1:
+        # parsed first with good values: the bad env value is caught when the run starts
+        # (dbt's partial parsing does not re-render the hook for a changed env variable)
+        warehouse.dbt("parse", as_of=fixtures_hand.AS_OF)
+    with patched_env({k: v for k, v in env.items() if k != "KPI_AS_OF"}):
+        result = warehouse.dbt("build", as_of=env["KPI_AS_OF"], variables=variables,
+                               expect_success=False)
     assert not result.success
     logs = (warehouse.project_dir / "logs" / "dbt.log").read_text()
     assert message in logs
-    # the raw tables are all still there, with their rows
+    # the raw tables are all still there, with their rows, and nothing else was built
     counts = warehouse.query(
         "select (select count(*) from raw.service_requests) as requests, "
-        "(select count(*) from raw.sr_events) as events"
+        "(select count(*) from raw.sr_events) as events, "
+        "(select count(*) from raw.deployments) as deployments"
     )
     assert counts == [{"requests": len(fixtures_hand.SERVICE_REQUESTS),
-                       "events": len(fixtures_hand.SR_EVENTS)}]
+                       "events": len(fixtures_hand.SR_EVENTS),
+                       "deployments": len(fixtures_hand.DEPLOYMENTS)}]
+    built = warehouse.query(
+        "select count(*) as n from information_schema.tables where table_schema <> 'raw' "
+        "and table_schema not in ('information_schema', 'pg_catalog')"
+    )
+    assert built == [{"n": 0}]
