@@ -352,3 +352,22 @@ def test_dagster_shows_a_rejection_rate_check_per_raw_table(warehouse: Warehouse
         check = evaluations[f"rejection_rate_{table}"]
         assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert evaluations["assert_raw_rows_reconcile"].passed
+
+
+@pytest.mark.parametrize("engine", ["duckdb"])
+@pytest.mark.parametrize(("variables", "env", "hours"), [
+    ({}, None, 1), ({"future_tolerance_hours": 0}, "5", 0), ({}, "5", 5),
+    ({"future_tolerance_hours": 24}, None, 24),
+])
+def test_future_tolerance_var_env_default(warehouse: Warehouse, variables: dict,
+                                          env: str | None, hours: int) -> None:
+    """The tolerance comes from the var (0 included), else the env, else 1 hour."""
+    from harness import patched_env
+
+    fixtures_hand.install(warehouse)
+    with patched_env({"KPI_FUTURE_TOLERANCE_HOURS": env}):
+        warehouse.dbt("compile", "--select", "int_service_requests__validated",
+                      as_of=fixtures_hand.AS_OF, variables=variables)
+    compiled = next((warehouse.project_dir / "target" / "compiled").rglob(
+        "int_service_requests__validated.sql")).read_text()
+    assert f"created_at is more than {hours} hour(s) after as_of" in compiled
