@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install manifest demo test ui lint clean
+.PHONY: install manifest demo test ui lint clean chaos
 
 install: $(STAMP)
 
@@ -34,6 +34,11 @@ ui: manifest
 	test -f data/kpi.duckdb || $(BIN)/kpi generate --end "$$(date -u +%Y-%m-%dT%H:00:00)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" DAGSTER_HOME="$(CURDIR)/.dagster" $(BIN)/dagster dev -m orchestration.definitions \
 		--host $${DAGSTER_HOST:-127.0.0.1} --port $${DAGSTER_PORT:-3000}
+
+## Fault drill on PostgreSQL (PG* variables): demo data with bad rows, the daily runs with
+## connections killed and retried, marts compared with a clean build. CHAOS_ARGS: options.
+chaos: manifest
+	$(BIN)/python scripts/chaos_drill.py $(CHAOS_ARGS)
 
 lint: install
 	$(BIN)/ruff check orchestration tests
