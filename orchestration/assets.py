@@ -39,7 +39,8 @@ WAREHOUSE_POOL = "kpi_warehouse"
 TRANSIENT_ERROR = re.compile(
     r"could not connect|connection (refused|reset|already closed|timed out)"
     r"|server closed the connection|terminating connection|ssl syscall error"
-    r"|could not set lock|database is locked|timeout expired|connection to server",
+    r"|could not set lock|database is locked|timeout expired|connection to server"
+    r"|deadlock detected|could not serialize access",
     re.IGNORECASE,
 )
 TRANSIENT_RETRIES = 3
@@ -121,20 +122,27 @@ def run_dbt(
         invocation = dbt.cli(args, context=context, raise_on_error=False)
     try:
         yield from invocation.stream()
-        if not invocation.is_successful():
-            error = invocation.get_error() or DagsterDbtCliRuntimeError("dbt failed")
-            messages = " ".join(
-                str(result.get("message") or "")
-                for result in (_run_results(invocation) or {}).get("results", [])
-            )
-            if is_transient_error(f"{error} {messages}"):
-                context.log.warning(f"transient database error, retrying: {error}")
-                raise dg.RetryRequested(
-                    max_retries=TRANSIENT_RETRIES, seconds_to_wait=10
-                ) from error
-            raise error
+        raise_for_failure(context, invocation)
     finally:
         shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
+def raise_for_failure(
+    context: AssetExecutionContext | dg.OpExecutionContext, invocation: Any
+) -> None:
+    """Nothing when the dbt invocation succeeded; RetryRequested when it failed on a
+    transient database error (the step is retried); else the dbt error."""
+    if invocation.is_successful():
+        return
+    error = invocation.get_error() or DagsterDbtCliRuntimeError("dbt failed")
+    messages = " ".join(
+        str(result.get("message") or "")
+        for result in (_run_results(invocation) or {}).get("results", [])
+    )
+    if is_transient_error(f"{error} {messages}"):
+        context.log.warning(f"transient database error, retrying: {error}")
+        raise dg.RetryRequested(max_retries=TRANSIENT_RETRIES, seconds_to_wait=10) from error
+    raise error
 
 
 def _run_results(invocation: Any) -> dict[str, Any] | None:

@@ -10,7 +10,14 @@ import dagster as dg
 from dagster import OpExecutionContext
 from dagster_dbt import DbtCliResource, DbtProject
 
-from orchestration.assets import WAREHOUSE_POOL, KpiAssets, _env, _run_as_of, translator
+from orchestration.assets import (
+    WAREHOUSE_POOL,
+    KpiAssets,
+    _env,
+    _run_as_of,
+    raise_for_failure,
+    translator,
+)
 
 RUN_TAGS = {"kpi/warehouse": "write"}
 
@@ -35,8 +42,11 @@ def build_grain_jobs(
 
 
 def build_full_refresh_job(assets: KpiAssets, project: DbtProject) -> dg.JobDefinition:
-    """`dbt build --full-refresh` of the whole project in one step. The fact tables are
-    rebuilt for every period, so each of their partitions is recorded as materialized."""
+    """`dbt build` of the whole project in one step, without a window: every period of the
+    fact tables is recomputed, each table in one delete + insert transaction (not
+    `--full-refresh`, whose table swap drops the fct_kpi_values view for a while and can
+    deadlock with readers), so BI readers see the old rows or the new ones. Each fact
+    partition is recorded as materialized. Transient database errors are retried."""
     partitioned = {
         key: assets_def.partitions_def
         for assets_def in assets.facts.values()
@@ -45,19 +55,22 @@ def build_full_refresh_job(assets: KpiAssets, project: DbtProject) -> dg.JobDefi
 
     @dg.op(
         name="dbt_build_full_refresh",
-        description="dbt build --full-refresh of every seed, model and test.",
+        description="dbt build of every seed, model and test, every period recomputed.",
         out={},
         pool=WAREHOUSE_POOL,
     )
     def dbt_build_full_refresh(
         context: OpExecutionContext, dbt: DbtCliResource
     ) -> Iterator[Any]:
-        with _env({"KPI_AS_OF": _run_as_of(context)}):
+        # no window and no KPI restriction: everything is recomputed
+        everything = {"KPI_MIN_DATE": "", "KPI_MAX_DATE": "", "KPI_ONLY": ""}
+        with _env({"KPI_AS_OF": _run_as_of(context), **everything}):
             invocation = dbt.cli(
-                ["build", "--full-refresh"],
+                ["build"],
                 manifest=project.manifest_path,
                 dagster_dbt_translator=translator,
                 context=context,
+                raise_on_error=False,
             )
         try:
             for event in invocation.stream():
@@ -69,12 +82,17 @@ def build_full_refresh_job(assets: KpiAssets, project: DbtProject) -> dg.JobDefi
                         )
                 else:
                     yield event
+            raise_for_failure(context, invocation)
         finally:
             shutil.rmtree(invocation.target_path, ignore_errors=True)
 
     @dg.job(
         name="kpi_full_refresh_job",
-        description="First load and recoveries: rebuilds everything from the raw tables.",
+        description=(
+            "First load and recoveries: recomputes everything from the raw tables, in "
+            "place. (A change of the fact tables' columns needs `dbt build "
+            "--full-refresh` by hand.)"
+        ),
         tags=RUN_TAGS,
     )
     def kpi_full_refresh_job() -> None:

@@ -3,11 +3,9 @@ simulated day, a few hundred requests, every reason code injected, and the one f
 drill always injects (the daily run's session terminated while its statement runs), so
 Dagster retries the step. The drill must pass: its marts equal a clean build over the
 accepted rows, the quarantine holds exactly the injected rows, nothing is duplicated.
-
-Doubles that differ from the reference only in their last bits are accepted here
-(float_tolerance): the engine sums hours as doubles, in the order the rows are scanned,
-and the reference database holds the same rows in another physical order. `make chaos`
-is exact by default and reports them.
+Values are compared exactly: the engine's sums are exact decimals (exact_decimal), so
+the reference database, which holds the same rows in another physical order, gives the
+same doubles to the last bit.
 """
 
 from __future__ import annotations
@@ -38,8 +36,7 @@ def load_drill() -> ModuleType:
 def test_fault_drill_passes_with_faults_and_retries() -> None:
     require_postgres()
     drill = load_drill()
-    config = drill.DrillConfig(days=1, requests=300, history_days=14, fault_rate=0.0, seed=7,
-                               float_tolerance=True)
+    config = drill.DrillConfig(days=1, requests=300, history_days=14, fault_rate=0.0, seed=7)
     result = drill.run_drill(config)
     report = drill.summary(result)
     assert result.passed, f"{report}\n{drill.details(result)}"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import subprocess
 import threading
@@ -364,39 +363,24 @@ def test_dagster_queues_overlapping_warehouse_runs(tmp_path: Path) -> None:
             assert statuses() == ["FAILURE", "STARTING", "QUEUED", "STARTING"]
 
 
-def lock_wired(project: Path) -> bool:
-    """Whether the fact models call lock_kpi_facts (macros/lock_kpi_facts.sql)."""
-    return all("lock_kpi_facts()" in (project / FACT_MODELS / f"{name}.sql").read_text()
-               for name in FACT_TABLES)
-
-
-def wire_lock(project: Path) -> None:
-    """Calls lock_kpi_facts before delete_kpi_window in the fact models of a project copy."""
+def remove_lock(project: Path) -> None:
+    """Takes the lock_kpi_facts pre-hook out of the fact models of a project copy."""
     for name in FACT_TABLES:
         path = project / FACT_MODELS / f"{name}.sql"
         text = path.read_text()
-        if "lock_kpi_facts()" not in text:
-            text, found = re.subn(r"pre_hook=(\"\{\{ delete_kpi_window\('\w+'\) \}\}\")",
-                                  r'pre_hook=["{{ lock_kpi_facts() }}", \1]', text)
-            assert found == 1, f"no delete_kpi_window pre_hook found in {path}"
-            path.write_text(text)
+        assert '"{{ lock_kpi_facts() }}", ' in text, f"no lock_kpi_facts pre-hook in {path}"
+        path.write_text(text.replace('"{{ lock_kpi_facts() }}", ', ""))
 
 
 @POSTGRES_ONLY
-@pytest.mark.parametrize("locking", [
-    pytest.param("as_in_project", marks=pytest.mark.xfail(
-        not lock_wired(REPO_ROOT), strict=True, raises=AssertionError,
-        reason="the fact models do not call lock_kpi_facts yet: two windowed builds at "
-               "once both delete the window, then both insert it (every row twice)")),
-    "with_lock_kpi_facts",
-])
+@pytest.mark.parametrize("locking", ["as_in_project", "lock_removed"])
 def test_two_builds_of_the_same_partition_at_once(warehouse: Warehouse, tmp_path: Path,
                                                   locking: str) -> None:
     """Without Dagster's queue, two dbt runs of the same daily partition start writing at
     the same moment (both wait at the gate, which then opens): no duplicate, no lost row,
     the values of a single run."""
-    if locking == "with_lock_kpi_facts":
-        wire_lock(warehouse.project_dir)
+    if locking == "lock_removed":
+        remove_lock(warehouse.project_dir)
     fixtures_hand.install(warehouse)
     warehouse.build(fixtures_hand.AS_OF)
     before = exact_marts(warehouse)
@@ -417,6 +401,10 @@ def test_two_builds_of_the_same_partition_at_once(warehouse: Warehouse, tmp_path
             if process.poll() is None:
                 process.kill()
     duplicates = duplicate_keys(warehouse)
+    if locking == "lock_removed":
+        # the control: without the lock, both runs delete the window, then both insert it
+        assert duplicates, "two unlocked runs were expected to write the window twice"
+        return
     assert duplicates == [], f"{len(duplicates)} keys twice or more, e.g. {duplicates[:3]}"
     for code, log in zip(codes, logs, strict=True):
         assert code == 0, f"dbt exited with {code}:\n{log.read_text()[-4000:]}"

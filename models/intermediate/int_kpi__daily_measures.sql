@@ -39,8 +39,8 @@ daily as (
         tenant_id,
         kpi_name,
         local_date,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator,
+        sum({{ exact_decimal('numerator') }}) as numerator,
+        sum({{ exact_decimal('denominator') }}) as denominator,
         count(*) as measurement_count
     from in_scope
     group by tenant_id, kpi_name, local_date

@@ -73,14 +73,16 @@ measures_by_period as (
     union all
 
     select tenant_id, kpi_name, 'WEEKLY' as grain, week_start as period_start,
-        sum(numerator) as numerator, sum(denominator) as denominator
+        cast(sum({{ exact_decimal('numerator') }}) as double precision) as numerator,
+        cast(sum({{ exact_decimal('denominator') }}) as double precision) as denominator
     from daily_measures
     group by tenant_id, kpi_name, week_start
 
     union all
 
     select tenant_id, kpi_name, 'MONTHLY' as grain, month_start as period_start,
-        sum(numerator) as numerator, sum(denominator) as denominator
+        cast(sum({{ exact_decimal('numerator') }}) as double precision) as numerator,
+        cast(sum({{ exact_decimal('denominator') }}) as double precision) as denominator
     from daily_measures
     group by tenant_id, kpi_name, month_start
 ),
@@ -92,11 +94,11 @@ stock_levels as (
         definitions.kpi_name,
         periods.grain,
         periods.period_start,
-        sum(coalesce(measures_by_period.numerator, 0.0)) over (
+        cast(sum({{ exact_decimal('coalesce(measures_by_period.numerator, 0.0)') }}) over (
             partition by periods.tenant_id, definitions.kpi_name, periods.grain
             order by periods.period_start
             rows between unbounded preceding and current row
-        ) as level
+        ) as double precision) as level
     from periods
     cross join definitions
     left join measures_by_period

@@ -75,8 +75,10 @@ holds as (
     select
         sr_id,
         sum(
-            case when hold_end_at > hold_start_at
-                then {{ hours_between('hold_start_at', 'hold_end_at') }} else 0.0 end
+            {{ exact_decimal(
+                "case when hold_end_at > hold_start_at then "
+                ~ hours_between('hold_start_at', 'hold_end_at') ~ " else 0.0 end"
+            ) }}
         ) as on_hold_hours
     from hold_spans
     group by sr_id

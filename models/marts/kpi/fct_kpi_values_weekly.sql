@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_kpi_window('WEEKLY') }}",
+        pre_hook=["{{ lock_kpi_facts() }}", "{{ delete_kpi_window('WEEKLY') }}"],
     )
 }}
 
