@@ -41,7 +41,7 @@ chaos: manifest
 	$(BIN)/python scripts/chaos_drill.py $(CHAOS_ARGS)
 
 lint: install
-	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff check orchestration tests scripts
 
 clean:
 	rm -rf target logs data/*.duckdb test-artifacts .dagster
