@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SCALE ?= 100k
+ENGINES ?= duckdb,postgres
 
-.PHONY: install manifest demo test ui lint clean chaos
+.PHONY: install manifest demo test ui lint clean chaos bench
 
 install: $(STAMP)
 
@@ -39,6 +41,12 @@ ui: manifest
 ## connections killed and retried, marts compared with a clean build. CHAOS_ARGS: options.
 chaos: manifest
 	$(BIN)/python scripts/chaos_drill.py $(CHAOS_ARGS)
+
+## Benchmark: demo data at SCALE (smoke, 100k, 1M, 10M), then on ENGINES the full build, the
+## daily incremental run, the BI read, the floor query and the original module's queries;
+## JSON in docs/benchmarks/, report in docs/benchmarks.md. BENCH_ARGS: more options.
+bench: manifest
+	$(BIN)/python scripts/benchmark.py --scale $(SCALE) --engines $(ENGINES) $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check orchestration tests scripts
