@@ -11,6 +11,7 @@ from dagster import OpExecutionContext
 from dagster_dbt import DbtCliResource, DbtProject
 
 from orchestration.assets import (
+    BUILD,
     WAREHOUSE_POOL,
     KpiAssets,
     _env,
@@ -66,7 +67,7 @@ def build_full_refresh_job(assets: KpiAssets, project: DbtProject) -> dg.JobDefi
         everything = {"KPI_MIN_DATE": "", "KPI_MAX_DATE": "", "KPI_ONLY": ""}
         with _env({"KPI_AS_OF": _run_as_of(context), **everything}):
             invocation = dbt.cli(
-                ["build"],
+                BUILD,
                 manifest=project.manifest_path,
                 dagster_dbt_translator=translator,
                 context=context,

@@ -1,19 +1,47 @@
 -- One row per request as of as_of: resolution, reopens, assignees and time on hold.
+-- Incremental: a windowed run recomputes the changed requests and those on hold (their
+-- time on hold grows with as_of) only (see reprocess_window_start); other runs rebuild
+-- it whole.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_requests(also='is_on_hold') }}",
+    )
+}}
+-- depends_on: {{ ref('int_service_requests__changed') }}
 with
 
 requests as (
     select * from {{ ref('int_service_requests__accepted') }}
     where created_at <= {{ as_of_timestamp() }}
+    {%- if reprocess_window_start() is not none %}
+        and (
+            sr_id in (select sr_id from {{ ref('int_service_requests__changed') }})
+            -- on hold as of the last build (deleted by the pre-hook): recomputed
+            or sr_id in (
+                select sr_id from {{ ref('int_service_requests__status_timeline') }}
+                where is_last_status and status = 'ON_HOLD'
+            )
+        )
+    {%- endif %}
 ),
 
 timeline as (
     select * from {{ ref('int_service_requests__status_timeline') }}
+    {%- if reprocess_window_start() is not none %}
+    where sr_id in (select sr_id from requests)
+    {%- endif %}
 ),
 
 assignment_events as (
     select * from {{ ref('int_sr_events__accepted') }}
     where event_type = 'ASSIGNMENT'
         and event_at <= {{ as_of_timestamp() }}
+    {%- if reprocess_window_start() is not none %}
+        and sr_id in (select sr_id from requests)
+    {%- endif %}
 ),
 
 last_status as (
@@ -93,6 +121,7 @@ final as (
         requests.request_type,
         requests.priority,
         coalesce(resolution.is_resolved, false) as is_resolved,
+        coalesce(last_status.last_status = 'ON_HOLD', false) as is_on_hold,
         -- measures
         cast(coalesce(reopens.reopen_count, 0) as bigint) as reopen_count,
         cast(
@@ -113,6 +142,8 @@ final as (
     from requests
     left join resolution
         on requests.sr_id = resolution.sr_id
+    left join last_status
+        on requests.sr_id = last_status.sr_id
     left join reopens
         on requests.sr_id = reopens.sr_id
     left join assignees

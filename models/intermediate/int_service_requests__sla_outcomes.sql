@@ -1,10 +1,24 @@
 -- Resolved requests that have an SLA policy, and whether they met it. A tenant's own
 -- policy beats the default (blank-tenant) policy for the same type and priority.
+-- Incremental: a windowed run re-evaluates the changed requests only (see
+-- reprocess_window_start); other runs rebuild it whole.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_requests() }}",
+    )
+}}
+-- depends_on: {{ ref('int_service_requests__changed') }}
 with
 
 lifecycle as (
     select * from {{ ref('int_service_requests__lifecycle') }}
     where is_resolved
+    {%- if reprocess_window_start() is not none %}
+        and sr_id in (select sr_id from {{ ref('int_service_requests__changed') }})
+    {%- endif %}
 ),
 
 policies as (

@@ -1,11 +1,25 @@
 -- The status timeline of every request as of as_of: its STATUS events, or, for a request
 -- with none, a timeline made from its row (OPEN at created_at, then DONE at resolved_at or
 -- CANCELLED at updated_at). Ordered by time, then event id.
+-- Incremental: a windowed run recomputes the changed requests' timelines only (see
+-- reprocess_window_start); other runs rebuild it whole.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_requests() }}",
+    )
+}}
+-- depends_on: {{ ref('int_service_requests__changed') }}
 with
 
 requests as (
     select * from {{ ref('int_service_requests__accepted') }}
     where created_at <= {{ as_of_timestamp() }}
+    {%- if reprocess_window_start() is not none %}
+        and sr_id in (select sr_id from {{ ref('int_service_requests__changed') }})
+    {%- endif %}
 ),
 
 status_events as (

@@ -2,11 +2,26 @@
 -- order: the key, the tenant, values that do not parse, codes, timestamps; then, among
 -- the rows passing them, one row per sr_id: the latest updated_at (then the smallest raw
 -- text, so the choice is deterministic); the others are DUPLICATE_KEY.
+-- Incremental: a windowed run revalidates only the changed requests' rows and the rows
+-- without a key (see reprocess_window_start); other runs rebuild it whole.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_requests(also='sr_id is null') }}",
+    )
+}}
+-- depends_on: {{ ref('int_service_requests__changed') }}
 {%- set raw_columns = ['sr_id', 'tenant_id', 'request_type', 'priority', 'status', 'service', 'team', 'assignee_id', 'created_at', 'updated_at', 'resolved_at', 'caused_by_deployment_id'] %}
 with
 
 requests as (
     select * from {{ ref('stg_itsm__service_requests') }}
+    {%- if reprocess_window_start() is not none %}
+    where sr_id in (select sr_id from {{ ref('int_service_requests__changed') }})
+        or sr_id is null
+    {%- endif %}
 ),
 
 tenant_timezones as (

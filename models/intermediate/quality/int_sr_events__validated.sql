@@ -4,11 +4,26 @@
 -- tenant, created before the event); then, among the rows passing them, one row per
 -- event_id (the smallest raw text: duplicates of an event are copies); the others are
 -- DUPLICATE_KEY.
+-- Incremental: a windowed run revalidates only the events of the changed requests and
+-- those without a request key (see reprocess_window_start); other runs rebuild it whole.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_requests(also='sr_id is null') }}",
+    )
+}}
+-- depends_on: {{ ref('int_service_requests__changed') }}
 {%- set raw_columns = ['event_id', 'sr_id', 'tenant_id', 'event_at', 'event_type', 'new_status', 'new_assignee_id'] %}
 with
 
 events as (
     select * from {{ ref('stg_itsm__sr_events') }}
+    {%- if reprocess_window_start() is not none %}
+    where sr_id in (select sr_id from {{ ref('int_service_requests__changed') }})
+        or sr_id is null
+    {%- endif %}
 ),
 
 tenant_timezones as (
@@ -22,6 +37,9 @@ accepted_requests as (
 raw_request_keys as (
     select distinct sr_id from {{ ref('stg_itsm__service_requests') }}
     where sr_id is not null
+    {%- if reprocess_window_start() is not none %}
+        and sr_id in (select sr_id from {{ ref('int_service_requests__changed') }})
+    {%- endif %}
 ),
 
 row_checks as (
