@@ -1,0 +1,162 @@
+"""The benchmark (scripts/benchmark.py, `make bench`) at its smallest scale, on DuckDB and
+PostgreSQL, as a smoke test: it exits 0, its JSON holds every measurement for both
+engines, its own checks passed (the split of the data at E, the floor query equal to
+fct_kpi_values, the incremental run equal to a from-scratch build) and the original
+module's 7 queries agree with a plain-Python computation of its formulas
+(/work/shared/reference/original_kpi_api.txt) over the raw rows. No time assertions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import duckdb
+import psycopg2
+import pytest
+from harness import ENGINES, REPO_ROOT, pg_params, require_postgres
+
+MEASUREMENTS = ("parse", "fixed_startup", "full_build", "incremental", "bi_read", "floor",
+                "original", "ratios", "verify", "machine", "data")
+RATIOS = ("full_build_over_floor", "incremental_over_full",
+          "original_request_over_scorecard_read")
+MONTH_START = datetime(2026, 10, 1)
+
+
+def load_benchmark() -> ModuleType:
+    path = REPO_ROOT / "scripts" / "benchmark.py"
+    spec = importlib.util.spec_from_file_location("benchmark", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def original_by_hand(requests: list[tuple], deployments: list[tuple], tenant_id: int,
+                     month_start: datetime) -> list[Any]:
+    """The original `_calculate_kpi_value` queries, in Python over the raw rows
+    (requests: tenant_id, status, created_at, updated_at; deployments: tenant_id, status,
+    started_at), with the tenant filter."""
+    done = [(created, updated) for tenant, status, created, updated in requests
+            if tenant == tenant_id and status == "DONE" and updated >= month_start]
+    hours = [(updated - created).total_seconds() / 3600 for created, updated in done]
+    started = [status for tenant, status, started_at in deployments
+               if tenant == tenant_id and started_at >= month_start]
+    return [
+        sum(hours) / len(hours) if hours else None,
+        len(done),
+        len(done),
+        sum(1 for created, updated in done if (updated - created).total_seconds() <= 14400),
+        sum(1 for tenant, status, _, _ in requests
+            if tenant == tenant_id and status in ("OPEN", "IN_PROGRESS")),
+        len(started),
+        sum(1 for status in started if status == "DEPLOYED"),
+    ]
+
+
+REQUESTS_SQL = "select tenant_id, status, created_at, updated_at from {schema}.service_requests"
+DEPLOYMENTS_SQL = "select tenant_id, status, started_at from {schema}.deployments"
+
+
+def assert_same(found: list[Any], expected: list[Any], where: str) -> None:
+    assert found[1:] == expected[1:], where
+    if expected[0] is None:
+        assert found[0] is None, where
+    else:
+        assert found[0] == pytest.approx(expected[0], rel=1e-9), where
+
+
+@contextlib.contextmanager
+def cursor_on(engine: str, result: dict[str, Any], database: str) -> Iterator[Any]:
+    if engine == "duckdb":
+        path = result["config"]["database"]
+        with duckdb.connect(path, read_only=True) as con:
+            yield con.cursor()
+    else:
+        with contextlib.closing(psycopg2.connect(**pg_params(database))) as conn:
+            with conn.cursor() as cursor:
+                yield cursor
+
+
+def drop_databases(*names: str) -> None:
+    with contextlib.closing(psycopg2.connect(**pg_params())) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            for name in names:
+                cursor.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.mark.postgres
+def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
+    require_postgres()
+    bench = load_benchmark()
+    database = f"bench_test_{uuid.uuid4().hex[:10]}"
+    out = tmp_path / "results"
+    work = tmp_path / "work"
+    try:
+        code = bench.main(["--scale", "smoke", "--engines", ",".join(ENGINES), "--verify",
+                           "--repeat", "5", "--out", str(out), "--work-dir", str(work),
+                           "--pg-database", database, "--keep"])
+        assert code == 0
+
+        results = {engine: json.loads((out / f"smoke-{engine}.json").read_text())
+                   for engine in ENGINES}
+        report = (tmp_path / "results.md").read_text()
+        for engine, result in results.items():
+            assert set(MEASUREMENTS) <= set(result), engine
+            assert f"smoke {engine}" in report
+            assert result["data"]["split_check"]["ok"]
+            assert result["data"]["late_events"] > 0
+            assert result["data"]["rows"]["delta"]["service_requests"] > 0
+            full = result["full_build"]
+            assert full["seconds"] > 0 and full["peak_rss_mb"] > 0 and full["top_nodes"]
+            assert [step["label"] for step in result["incremental"]["steps"]] == [
+                "incremental: core", "incremental: daily facts", "incremental: marts"]
+            assert result["incremental"]["steps"][1]["window"] == ["2026-10-31", "2026-11-02"]
+            assert result["bi_read"]["runs"] == 5 and result["bi_read"]["median_ms"] > 0
+            assert all(result["bi_read"]["rows_tenant_1"])
+            assert result["floor"]["check"]["differences"] == 0
+            assert result["floor"]["check"]["compared"] > 0
+            assert result["original"]["runs"] == 5 and len(result["original"]["queries"]) == 7
+            assert all(result["ratios"][name] > 0 for name in RATIOS)
+            verified = result["verify"]
+            assert verified["enabled"] and verified["differences"] == 0
+            assert all(part["compared"] > 0 for part in verified["comparison"].values())
+
+        # the recorded original-module results (state as of E) against Python over the
+        # initial rows the benchmark loaded (kept in the generated file)
+        generated = work / "smoke" / "generated.duckdb"
+        with duckdb.connect(str(generated), read_only=True) as con:
+            requests = con.execute(REQUESTS_SQL.format(schema="init")).fetchall()
+            deployments = con.execute(DEPLOYMENTS_SQL.format(schema="init")).fetchall()
+        expected = original_by_hand(requests, deployments, 1, MONTH_START)
+        assert expected[1] > 0 and expected[5] > 0  # tenant 1 has data this month
+        for engine, result in results.items():
+            sample = result["original"]["sample"]
+            assert sample["tenant_id"] == 1 and result["original"]["month_start"] == "2026-10-01"
+            assert_same(list(sample["results"].values()), expected, f"{engine} sample")
+            assert sample["values"] == bench.original_values(expected)
+
+        # the 7 queries on each engine's database (final state) against Python over the
+        # rows read from it with its own driver, for several tenants
+        for engine, result in results.items():
+            with cursor_on(engine, result, database) as cursor:
+                cursor.execute(REQUESTS_SQL.format(schema="raw"))
+                requests = cursor.fetchall()
+                cursor.execute(DEPLOYMENTS_SQL.format(schema="raw"))
+                deployments = cursor.fetchall()
+                for tenant_id in (1, 2, 7):
+                    found = bench.run_original_request(cursor, engine, tenant_id, MONTH_START)
+                    assert_same(found, original_by_hand(requests, deployments, tenant_id,
+                                                        MONTH_START), f"{engine} {tenant_id}")
+    finally:
+        drop_databases(database, f"{database}_verify")
