@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import io
 import json
 import math
 import os
@@ -51,7 +50,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import warnings
@@ -86,6 +84,9 @@ with warnings.catch_warnings():  # dagster's beta / preview warnings on import
 
 # the dbt command every Dagster step runs (["build", ...]; older versions: plain build)
 BUILD: list[str] = list(getattr(dagster_assets, "BUILD", ["build"]))
+# the core step of a grain job gets the run's partition window too when the Dagster layer
+# passes it (orchestration.assets.run_window: the incremental core); before, it did not
+CORE_WINDOWED = hasattr(dagster_assets, "run_window")
 PROJECT_ITEMS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests")
 ENGINES = ("duckdb", "postgres")
 TIMEZONES = (
@@ -161,7 +162,6 @@ class Options:
     keep: bool = False
     verify: bool = False
     pg_database: str = ""
-    ref: str | None = None  # measure the dbt project of this git revision (default: working tree)
 
     @property
     def database(self) -> str:
@@ -732,43 +732,32 @@ def parse_note(dbt_log: Path) -> str:
     return "unknown"
 
 
-def prepare_project(project_dir: Path, tenants: int, ref: str | None) -> None:
-    """A copy of the dbt project (own target and logs) from the working tree or from a git
-    revision, with the scale's tenants in the seed."""
+def prepare_project(project_dir: Path, tenants: int) -> None:
+    """A copy of the dbt project (own target and logs), the scale's tenants in the seed."""
     if project_dir.exists():
         shutil.rmtree(project_dir)
     project_dir.mkdir(parents=True)
-    if ref:
-        archive = subprocess.run(["git", "-C", str(REPO_ROOT), "archive", "--format=tar", ref,
-                                  "--", *PROJECT_ITEMS], capture_output=True, check=False)
-        if archive.returncode != 0:
-            raise BenchmarkError(f"git archive {ref}: {archive.stderr.decode().strip()}")
-        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(project_dir, filter="data")
-    else:
-        for item in PROJECT_ITEMS:
-            source = REPO_ROOT / item
-            if source.is_dir():
-                shutil.copytree(source, project_dir / item,
-                                ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy2(source, project_dir / item)
+    for item in PROJECT_ITEMS:
+        source = REPO_ROOT / item
+        if source.is_dir():
+            shutil.copytree(source, project_dir / item,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, project_dir / item)
     write_tenants_seed(project_dir / "seeds" / "tenants.csv", tenants)
 
 
-def project_source(ref: str | None) -> dict[str, Any]:
-    """Which dbt project was measured: the commit, and the working tree's changes to it."""
+def project_source() -> dict[str, Any]:
+    """Which code was measured: the commit, and the working tree's changes to it."""
 
     def git(*args: str) -> str:
         found = subprocess.run(["git", "-C", str(REPO_ROOT), *args], capture_output=True,
                                text=True, check=False)
         return found.stdout.strip() if found.returncode == 0 else ""
 
-    if ref:
-        return {"source": f"git {ref}", "commit": git("rev-parse", ref), "changed_files": []}
-    changed = git("status", "--porcelain", "--", *PROJECT_ITEMS).splitlines()
-    return {"source": "working tree", "commit": git("rev-parse", "HEAD"),
-            "changed_files": [line[3:] for line in changed]}
+    changed = git("status", "--porcelain", "--", *PROJECT_ITEMS, "orchestration").splitlines()
+    return {"commit": git("rev-parse", "HEAD"),
+            "uncommitted_changes": [line[3:] for line in changed]}
 
 
 # --- engines ---------------------------------------------------------------------------
@@ -1103,7 +1092,7 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
     scale = options.scale
     folder = options.work_dir / scale.slug / engine
     project_dir = folder / "project"
-    prepare_project(project_dir, scale.tenants, options.ref)
+    prepare_project(project_dir, scale.tenants)
     as_of_full = CUTOFF
     tick_day = (CUTOFF + timedelta(days=1)).date()
     as_of_daily = tick_time("daily", tick_day)
@@ -1122,10 +1111,11 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
             "lookback_days_default": 3, "repeat": options.repeat, "verify": options.verify,
             "database": warehouse.describe(),
             "dbt_command": " ".join(BUILD),
+            "core_step_windowed": CORE_WINDOWED,
             "env": {key: value for key, value in os.environ.items()
                     if key.startswith("KPI_DUCKDB_")},
         },
-        "project": project_source(options.ref),
+        "code": project_source(),
         "data": data,
     }
     try:
@@ -1166,7 +1156,7 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
         result["data"]["delta_load_seconds"] = round(time.perf_counter() - started, 3)
         steps = [
             dbt.run("incremental: core", *BUILD, "--exclude", *CORE_EXCLUDE.split(),
-                    as_of=as_of_daily),
+                    as_of=as_of_daily, window=daily_window if CORE_WINDOWED else None),
             dbt.run("incremental: daily facts", *BUILD, "--select", FACT_MODELS["daily"],
                     as_of=as_of_daily, window=daily_window),
             dbt.run("incremental: marts", *BUILD, "--select", *MART_MODELS.split(),
@@ -1500,9 +1490,6 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--pg-database", default="",
                         help="PostgreSQL database to create (default bench_<scale>; the "
                              "from-scratch one gets _verify)")
-    parser.add_argument("--ref", default=None,
-                        help="measure the dbt project of this git revision (e.g. HEAD) "
-                             "instead of the working tree")
     args = parser.parse_args(argv)
     engines = tuple(name.strip() for name in args.engines.split(",") if name.strip())
     if not engines or set(engines) - set(ENGINES):
@@ -1515,7 +1502,7 @@ def parse_args(argv: list[str] | None) -> Options:
     return Options(scale=SCALES[args.scale], engines=engines, out=out,
                    markdown=(args.markdown or out.with_suffix(".md")).resolve(),
                    work_dir=args.work_dir.resolve(), repeat=args.repeat, keep=args.keep,
-                   verify=args.verify, pg_database=args.pg_database, ref=args.ref)
+                   verify=args.verify, pg_database=args.pg_database)
 
 
 def progress(message: str) -> None:
