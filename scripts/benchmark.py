@@ -753,10 +753,10 @@ def project_source() -> dict[str, Any]:
     def git(*args: str) -> str:
         found = subprocess.run(["git", "-C", str(REPO_ROOT), *args], capture_output=True,
                                text=True, check=False)
-        return found.stdout.strip() if found.returncode == 0 else ""
+        return found.stdout.rstrip("\n") if found.returncode == 0 else ""
 
     changed = git("status", "--porcelain", "--", *PROJECT_ITEMS, "orchestration").splitlines()
-    return {"commit": git("rev-parse", "HEAD"),
+    return {"commit": git("rev-parse", "HEAD").strip(),
             "uncommitted_changes": [line[3:] for line in changed]}
 
 
@@ -1088,11 +1088,13 @@ def compare_marts(mine: dict[str, dict[tuple, Row]],
 
 
 def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[str, Any],
-                     say: Progress) -> dict[str, Any]:
+                     snapshot: Path, code: dict[str, Any], say: Progress) -> dict[str, Any]:
     scale = options.scale
     folder = options.work_dir / scale.slug / engine
     project_dir = folder / "project"
-    prepare_project(project_dir, scale.tenants)
+    if project_dir.exists():
+        shutil.rmtree(project_dir)
+    shutil.copytree(snapshot, project_dir)  # every engine measures the same project files
     as_of_full = CUTOFF
     tick_day = (CUTOFF + timedelta(days=1)).date()
     as_of_daily = tick_time("daily", tick_day)
@@ -1115,7 +1117,7 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
             "env": {key: value for key, value in os.environ.items()
                     if key.startswith("KPI_DUCKDB_")},
         },
-        "code": project_source(),
+        "code": code,
         "data": data,
     }
     try:
@@ -1517,11 +1519,14 @@ def run(options: Options, say: Progress = progress) -> dict[str, dict[str, Any]]
     say(f"generating {options.scale.name}: {options.scale.requests:,} requests, "
         f"{options.scale.tenants} tenants, {options.scale.days} days, E = {iso(CUTOFF)}")
     data = generate(options.scale, generated, say)
+    snapshot = scale_dir / "project-snapshot"
+    prepare_project(snapshot, options.scale.tenants)
+    code = project_source()
     host = machine()
     results: dict[str, dict[str, Any]] = {}
     try:
         for engine in options.engines:
-            result = benchmark_engine(engine, options, generated, data, say)
+            result = benchmark_engine(engine, options, generated, data, snapshot, code, say)
             result["machine"] = host
             options.out.mkdir(parents=True, exist_ok=True)
             path = options.out / f"{options.scale.name}-{engine}.json"
