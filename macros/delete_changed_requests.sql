@@ -1,9 +1,10 @@
-{#- Pre-hook of the incremental intermediate models keyed by request: on a windowed run
+{#- Pre-hook of the incremental intermediate models keyed by request. On a windowed run
     (see reprocess_window_start), deletes the rows of the requests this run reprocesses
     (int_service_requests__changed), and those matching `also` (a SQL condition, e.g. the
     rows without a request key, which are always reprocessed), so the model's insert
-    replaces them. Nothing on other runs (the model is rebuilt whole). It runs in the
-    model's transaction: readers see the old rows or the new ones. -#}
+    replaces them. On an incremental run without window, empties the table: the model's
+    insert recomputes every row. Nothing on a first build. It runs in the model's
+    transaction. -#}
 {% macro delete_changed_requests(also=none) -%}
     {%- if reprocess_window_start() is not none -%}
         delete from {{ this }}
@@ -11,5 +12,7 @@
         {%- if also %}
             or {{ also }}
         {%- endif %}
+    {%- elif this is not none and is_incremental() -%}
+        {{ empty_table(this) }}
     {%- endif -%}
 {%- endmacro %}

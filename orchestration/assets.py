@@ -44,6 +44,9 @@ TRANSIENT_ERROR = re.compile(
     re.IGNORECASE,
 )
 TRANSIENT_RETRIES = 3
+# run tag of the grain jobs: the core step of a partitioned run reprocesses only the
+# requests with raw rows in the run's partition window (the incremental core)
+GRAIN_TAG = "kpi/grain"
 # what every scheduled step runs: dbt unit tests check the SQL logic on fixed inputs, so
 # they belong to CI (`make test`), not to each production refresh (dbt's own advice)
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
@@ -89,6 +92,25 @@ def _run_as_of(context: AssetExecutionContext | dg.OpExecutionContext) -> str:
         datetime.fromtimestamp(started, timezone.utc) if started else datetime.now(timezone.utc)
     )
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_window(
+    context: AssetExecutionContext,
+    partitions: Mapping[str, dg.TimeWindowPartitionsDefinition],
+) -> dg.TimeWindow | None:
+    """The time window of a grain job's partition (or partition range) for the steps that
+    are not partitioned themselves (the core): read from the run's tags. None outside a
+    partitioned grain job run (a full rebuild of the core)."""
+    tags = context.run.tags
+    definition = partitions.get(tags.get(GRAIN_TAG, ""))
+    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
+    last = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
+    if definition is None or not first or not last:
+        return None
+    return dg.TimeWindow(
+        definition.time_window_for_partition_key(first).start,
+        definition.time_window_for_partition_key(last).end,
+    )
 
 
 def is_transient_error(text: str) -> bool:
@@ -181,7 +203,7 @@ def build_assets(
         pool=WAREHOUSE_POOL,
     )
     def kpi_core(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from run_dbt(context, dbt, BUILD)
+        yield from run_dbt(context, dbt, BUILD, window=run_window(context, partitions))
 
     @dbt_assets(
         manifest=project.manifest_path,

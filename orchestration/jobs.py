@@ -12,6 +12,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 
 from orchestration.assets import (
     BUILD,
+    GRAIN_TAG,
     WAREHOUSE_POOL,
     KpiAssets,
     _env,
@@ -36,7 +37,7 @@ def build_grain_jobs(
             ),
             selection=dg.AssetSelection.assets(assets.core, assets.facts[grain], assets.marts),
             partitions_def=partitions[grain],
-            tags=RUN_TAGS,
+            tags={**RUN_TAGS, GRAIN_TAG: grain},
         )
         for grain in ("daily", "weekly", "monthly")
     }

@@ -8,7 +8,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='sync_all_columns',
         pre_hook="{{ delete_changed_requests(also='sr_id is null') }}",
     )
 }}
