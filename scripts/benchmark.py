@@ -162,6 +162,7 @@ class Options:
     keep: bool = False
     verify: bool = False
     pg_database: str = ""
+    dbt_timeout: float | None = None  # seconds per dbt command
 
     @property
     def database(self) -> str:
@@ -634,12 +635,14 @@ FULL_PARSE = re.compile(r"Unable to do partial parsing because ([^\n]*)")
 class Dbt:
     """dbt as a subprocess in the benchmark's project copy, one engine and database."""
 
-    def __init__(self, project_dir: Path, env: dict[str, str], log_dir: Path,
-                 target_path: str = "target") -> None:
+    def __init__(self, project_dir: Path, warehouse: Warehouse, log_dir: Path,
+                 target_path: str = "target", timeout: float | None = None) -> None:
         self.project_dir = project_dir
-        self.env = env
+        self.warehouse = warehouse
+        self.env = warehouse.dbt_env()
         self.log_dir = log_dir
         self.target_dir = project_dir / target_path
+        self.timeout = timeout
         self.count = 0
 
     def run(self, label: str, *args: str, as_of: datetime,
@@ -664,7 +667,16 @@ class Dbt:
             started = time.perf_counter()
             process = subprocess.Popen(command, cwd=self.project_dir, env=env, stdout=output,
                                        stderr=subprocess.STDOUT)
-            status, peak_kb, usage = wait_with_peak(process.pid)
+            waited = wait_with_peak(process.pid, self.timeout)
+            if waited is None:
+                running = self.warehouse.running() or running_nodes(log_path / "stdout.log")
+                process.kill()
+                process.wait()
+                self.warehouse.cancel()
+                raise BenchmarkError(f"dbt {' '.join(args)} ({label}) did not finish within "
+                                     f"{self.timeout:,.0f} s (--dbt-timeout); still running: "
+                                     f"{running}; log {log_path}")
+            status, peak_kb, usage = waited
             seconds = time.perf_counter() - started
             process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
@@ -695,8 +707,10 @@ class Dbt:
         }
 
 
-def wait_with_peak(pid: int, interval: float = 0.02) -> tuple[int, int, Any]:
-    """Waits for a child; returns its wait status, peak resident set (kB) and rusage.
+def wait_with_peak(pid: int, timeout: float | None = None,
+                   interval: float = 0.02) -> tuple[int, int, Any] | None:
+    """Waits for a child; returns its wait status, peak resident set (kB) and rusage, or
+    None when it is still running after `timeout` seconds.
 
     The peak is the child's VmHWM (/proc/<pid>/status), sampled until it exits: it is
     monotonic, so the last sample is the peak but for the last `interval`. Not the
@@ -705,16 +719,28 @@ def wait_with_peak(pid: int, interval: float = 0.02) -> tuple[int, int, Any]:
     """
     status_file = Path(f"/proc/{pid}/status")
     peak_kb = 0
+    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
             return status, peak_kb, usage
+        if deadline is not None and time.monotonic() > deadline:
+            return None
         with contextlib.suppress(OSError, ValueError):
             for line in status_file.read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     peak_kb = max(peak_kb, int(line.split()[1]))
                     break
         time.sleep(interval)
+
+
+def running_nodes(stdout_log: Path) -> str:
+    """Nodes dbt started but did not finish, from its console log."""
+    text = stdout_log.read_text() if stdout_log.exists() else ""
+    started = re.findall(r"(\d+) of \d+ START (?:sql \w+ model |test |seed file )?([\w.]+)",
+                         text)
+    finished = set(re.findall(r"(\d+) of \d+ (?:OK|PASS|WARN|ERROR|FAIL|SKIP)", text))
+    return ", ".join(name for number, name in started if number not in finished) or "unknown"
 
 
 def parse_note(dbt_log: Path) -> str:
@@ -793,6 +819,13 @@ class Warehouse:
 
     def describe(self) -> str:
         raise NotImplementedError
+
+    def running(self) -> str:
+        """What the database is busy with (for a dbt command that timed out)."""
+        return ""
+
+    def cancel(self) -> None:
+        """Cancels the queries of a dbt command that was killed."""
 
 
 class DuckDBWarehouse(Warehouse):
@@ -930,6 +963,20 @@ class PostgresWarehouse(Warehouse):
 
     def describe(self) -> str:
         return f"postgresql database {self.database}"
+
+    def running(self) -> str:
+        with self.admin() as cursor:
+            cursor.execute(
+                "select distinct substring(query from '\"node_id\": \"([^\"]+)\"'), "
+                "max(now() - query_start) from pg_stat_activity where datname = %s "
+                "and state = 'active' and pid <> pg_backend_pid() group by 1",
+                (self.database,))
+            return ", ".join(f"{node} (active for {age})" for node, age in cursor.fetchall())
+
+    def cancel(self) -> None:
+        with self.admin() as cursor:
+            cursor.execute("select pg_cancel_backend(pid) from pg_stat_activity "
+                           "where datname = %s and pid <> pg_backend_pid()", (self.database,))
 
     def server(self) -> dict[str, Any]:
         with self.reader() as cursor:
@@ -1127,7 +1174,7 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
         result["data"] = {**data, "load_seconds": round(time.perf_counter() - started, 3)}
         if isinstance(warehouse, PostgresWarehouse):
             result["postgres_server"] = warehouse.server()
-        dbt = Dbt(project_dir, warehouse.dbt_env(), folder / "logs")
+        dbt = Dbt(project_dir, warehouse, folder / "logs", timeout=options.dbt_timeout)
 
         say(f"[{engine}] dbt parse")
         result["parse"] = dbt.run("parse", "parse", as_of=as_of_full)
@@ -1200,13 +1247,17 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
             "memory" if engine == "duckdb" else
             "peak RSS of the dbt client process only; the PostgreSQL server's memory is "
             "not included")
-        result["finished_at"] = iso(datetime.now(timezone.utc))
-        return result
+    except BenchmarkError as error:  # a dbt command failed or timed out: keep what we have
+        say(f"[{engine}] FAILED: {error}")
+        result["error"] = str(error)[-4000:]
+        result["failures"] = [f"{engine}: {str(error)[:1000]}"]
     finally:
+        result["finished_at"] = iso(datetime.now(timezone.utc))
         if not options.keep:
             warehouse.drop()
             if reference is not None:
                 reference.drop()
+    return result
 
 
 def failures(result: dict[str, Any]) -> list[str]:
@@ -1235,8 +1286,8 @@ def verify(engine: str, dbt: Dbt, warehouse: Warehouse, reference: Warehouse,
                    FACT_MODELS["monthly"], *MART_MODELS.split(), as_of=as_of, window=union)
     say(f"[{engine}] verify: from-scratch build of the final data ({reference.describe()})")
     reference.load(generated, "gen")
-    reference_dbt = Dbt(project_dir, reference.dbt_env(), folder / "logs-verify",
-                        target_path="target-verify")
+    reference_dbt = Dbt(project_dir, reference, folder / "logs-verify",
+                        target_path="target-verify", timeout=dbt.timeout)
     # the reference needs the models, not the dbt tests (the measured builds ran them)
     build = reference_dbt.run("verify: from scratch", "build", "--exclude-resource-type",
                               "test", "unit_test", as_of=as_of)
@@ -1344,62 +1395,63 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
     ]
     columns = [f"{r['scale']} {r['engine']}" for r in results]
 
-    def row(label: str, values: list[str]) -> None:
+    def row(label: str, cell: Callable[[dict[str, Any]], str]) -> None:
+        values = []
+        for r in results:
+            try:
+                values.append(cell(r))
+            except (KeyError, TypeError, IndexError, ZeroDivisionError):
+                values.append("-")  # a run that failed before this measurement
         lines.append(f"| {label} | " + " | ".join(values) + " |")
 
-    lines += ["## Results", ""]
-    row("", columns)
-    lines.append("|---|" + "---:|" * len(columns))
-    row("requests / events / deployments (final)", [
-        " / ".join(f"{r['data']['rows']['gen'][t]:,}"
-                   for t in ("service_requests", "sr_events", "deployments"))
-        for r in results])
-    row("tenants / days", [f"{r['config']['tenants']} / {r['config']['days']}" for r in results])
-    row("data load, not timed in the build", [fmt_s(r["data"].get("load_seconds"))
-                                               for r in results])
-    row("dbt parse (full)", [fmt_s(r["parse"]["seconds"]) for r in results])
-    row("dbt fixed start-up (no-op invocation)", [fmt_s(r["fixed_startup"]["median_seconds"])
-                                                  for r in results])
-    row("**1. full build** (`dbt build`)", [f"**{fmt_s(r['full_build']['seconds'])}**"
-                                            for r in results])
-    row("full build: peak RSS of the dbt process", [
-        f"{r['full_build']['peak_rss_mb']:,.0f} MB" + ("" if r["engine"] == "duckdb"
-                                                       else " (client only)")
-        for r in results])
-    row("full build: dbt start-up and parse within it", [
-        fmt_s(r["full_build"]["seconds"] - r["full_build"]["execution_seconds"])
-        for r in results])
-    row("**2. daily incremental run** (sum)", [f"**{fmt_s(r['incremental']['seconds'])}**"
-                                               for r in results])
-    for index, name in enumerate(("core (`--exclude` facts and marts)",
-                                  "daily facts (window)", "marts")):
-        row(f"&nbsp;&nbsp;{name}", [fmt_s(r["incremental"]["steps"][index]["seconds"])
-                                    for r in results])
-    row("incremental: dbt start-up and parse within it", [
-        fmt_s(sum(step["seconds"] - step["execution_seconds"]
-                  for step in r["incremental"]["steps"])) for r in results])
-    row("**3. BI read**: scorecard + status, median (p95)", [
-        f"**{fmt_ms(r['bi_read']['median_ms'])}** ({fmt_ms(r['bi_read']['p95_ms'])})"
-        for r in results])
-    row("**4. floor**: one scan, monthly MTTR/FCR/SLA, median", [
-        f"**{fmt_s(r['floor']['median_seconds'])}**" for r in results])
-    row("**5. original module**: 7 queries, one tenant, median (p95)", [
-        f"**{fmt_ms(r['original']['median_ms'])}** ({fmt_ms(r['original']['p95_ms'])})"
-        for r in results])
-    row("ratio full build / floor", [f"{r['ratios']['full_build_over_floor']:,.1f}"
-                                     for r in results])
-    row("ratio incremental / full build", [f"{r['ratios']['incremental_over_full']:.2f}"
-                                           for r in results])
-    row("ratio original request / scorecard read", [
-        f"{r['ratios']['original_request_over_scorecard_read']:,.1f}" for r in results])
-    row("check: floor = fct_kpi_values (monthly values)", [
+    def startup(invocations: list[dict[str, Any]]) -> str:
+        return fmt_s(sum(i["seconds"] - i["execution_seconds"] for i in invocations))
+
+    lines += ["## Results", "", "| | " + " | ".join(columns) + " |",
+              "|---|" + "---:|" * len(columns)]
+    row("requests / events / deployments (final)", lambda r: " / ".join(
+        f"{r['data']['rows']['gen'][t]:,}" for t in ("service_requests", "sr_events",
+                                                      "deployments")))
+    row("tenants / days", lambda r: f"{r['config']['tenants']} / {r['config']['days']}")
+    row("data load, not timed in the build", lambda r: fmt_s(r["data"]["load_seconds"]))
+    row("dbt parse (full)", lambda r: fmt_s(r["parse"]["seconds"]))
+    row("dbt fixed start-up (no-op invocation)",
+        lambda r: fmt_s(r["fixed_startup"]["median_seconds"]))
+    row("**1. full build** (`dbt build`)", lambda r: f"**{fmt_s(r['full_build']['seconds'])}**")
+    row("full build: dbt start-up and parse within it",
+        lambda r: startup([r["full_build"]]))
+    row("full build: peak RSS of the dbt process", lambda r: (
+        f"{r['full_build']['peak_rss_mb']:,.0f} MB"
+        + ("" if r["engine"] == "duckdb" else " (client only)")))
+    row("**2. daily incremental run** (sum)",
+        lambda r: f"**{fmt_s(r['incremental']['seconds'])}**")
+    for index, name in enumerate(("core", "daily facts", "marts")):
+        row(f"&nbsp;&nbsp;{name}",
+            lambda r, index=index: fmt_s(r["incremental"]["steps"][index]["seconds"]))
+    row("incremental: dbt start-up and parse within it",
+        lambda r: startup(r["incremental"]["steps"]))
+    row("**3. BI read**: scorecard + status, median (p95)", lambda r: (
+        f"**{fmt_ms(r['bi_read']['median_ms'])}** ({fmt_ms(r['bi_read']['p95_ms'])})"))
+    row("**4. floor**: one scan, monthly MTTR/FCR/SLA, median",
+        lambda r: f"**{fmt_s(r['floor']['median_seconds'])}**")
+    row("**5. original module**: 7 queries, one tenant, median (p95)", lambda r: (
+        f"**{fmt_ms(r['original']['median_ms'])}** ({fmt_ms(r['original']['p95_ms'])})"))
+    row("ratio full build / floor", lambda r: f"{r['ratios']['full_build_over_floor']:,.1f}")
+    row("ratio incremental / full build",
+        lambda r: f"{r['ratios']['incremental_over_full']:.2f}")
+    row("ratio original request / scorecard read",
+        lambda r: f"{r['ratios']['original_request_over_scorecard_read']:,.1f}")
+    row("check: floor = fct_kpi_values (monthly values)", lambda r: (
         f"{r['floor']['check']['compared']:,} compared, "
-        f"{r['floor']['check']['differences']} differ" for r in results])
-    row("check: incremental = from scratch (rows)", [
-        f"{sum(p['compared'] for p in r['verify']['comparison'].values()):,}, "
-        f"{r['verify']['differences']} differ" if r["verify"].get("enabled") else "not run"
-        for r in results])
+        f"{r['floor']['check']['differences']} differ"))
+    row("check: incremental = from scratch (rows)", lambda r: (
+        f"{sum(p['compared'] for p in r['verify']['comparison'].values()):,} compared, "
+        f"{r['verify']['differences']} differ" if r["verify"].get("enabled") else "not run"))
     lines.append("")
+    for r in results:
+        if r.get("error"):
+            lines += [f"**{r['scale']} {r['engine']} failed**: "
+                      + r["error"].split("; log ")[0].replace("\n", " ")[:600], ""]
     lines.append("Peak memory on PostgreSQL is the dbt client's; the server's is not "
                  "included. Times are wall clock on a machine that may be shared; each JSON "
                  "keeps the load average before every dbt invocation.")
@@ -1439,25 +1491,31 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
             break
 
     for r in results:
-        full = r["full_build"]
-        lines += [f"## {r['scale']} {r['engine']}: slowest nodes", "",
-                  f"Full build ({fmt_s(full['seconds'])} wall, {full['node_count']} nodes, "
-                  f"{fmt_s(full['node_seconds_sum'])} summed over nodes, dbt start-up and "
-                  f"parse {fmt_s(full['seconds'] - full['execution_seconds'])}):",
-                  "", "| node | seconds |", "|---|---:|"]
-        lines += [f"| {short_node(n['node'])} | {n['seconds']:.2f} |"
-                  for n in r["full_build"]["top_nodes"]]
-        lines += ["", f"Daily incremental run ({fmt_s(r['incremental']['seconds'])} wall):",
-                  "", "| step | node | seconds |", "|---|---|---:|"]
-        lines += [f"| {n['step']} | {short_node(n['node'])} | {n['seconds']:.2f} |"
-                  for n in r["incremental"]["top_nodes"]]
-        lines.append("")
+        lines += [f"## {r['scale']} {r['engine']}: slowest nodes", ""]
+        full = r.get("full_build")
+        if full:
+            lines += [f"Full build ({fmt_s(full['seconds'])} wall, {full['node_count']} nodes, "
+                      f"{fmt_s(full['node_seconds_sum'])} summed over nodes, dbt start-up "
+                      f"and parse {fmt_s(full['seconds'] - full['execution_seconds'])}):",
+                      "", "| node | seconds |", "|---|---:|"]
+            lines += [f"| {short_node(n['node'])} | {n['seconds']:.2f} |"
+                      for n in full["top_nodes"]]
+            lines.append("")
+        incremental = r.get("incremental")
+        if incremental:
+            lines += [f"Daily incremental run ({fmt_s(incremental['seconds'])} wall):", "",
+                      "| step | node | seconds |", "|---|---|---:|"]
+            lines += [f"| {n['step']} | {short_node(n['node'])} | {n['seconds']:.2f} |"
+                      for n in incremental["top_nodes"]]
+            lines.append("")
+        if not full and not incremental:
+            lines += ["No build finished.", ""]
     return "\n".join(lines)
 
 
 def write_report(out: Path, markdown: Path) -> None:
     results = [json.loads(path.read_text()) for path in sorted(out.glob("*.json"))]
-    results = [r for r in results if {"scale", "engine", "full_build"} <= set(r)]
+    results = [r for r in results if {"scale", "engine", "machine"} <= set(r)]
     if results:
         markdown.parent.mkdir(parents=True, exist_ok=True)
         markdown.write_text(render_markdown(results))
@@ -1492,6 +1550,9 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--pg-database", default="",
                         help="PostgreSQL database to create (default bench_<scale>; the "
                              "from-scratch one gets _verify)")
+    parser.add_argument("--dbt-timeout", type=float, default=None, metavar="SECONDS",
+                        help="stop a dbt command running longer (reported as a failure, with "
+                             "the nodes still running); default: no limit")
     args = parser.parse_args(argv)
     engines = tuple(name.strip() for name in args.engines.split(",") if name.strip())
     if not engines or set(engines) - set(ENGINES):
@@ -1504,7 +1565,8 @@ def parse_args(argv: list[str] | None) -> Options:
     return Options(scale=SCALES[args.scale], engines=engines, out=out,
                    markdown=(args.markdown or out.with_suffix(".md")).resolve(),
                    work_dir=args.work_dir.resolve(), repeat=args.repeat, keep=args.keep,
-                   verify=args.verify, pg_database=args.pg_database)
+                   verify=args.verify, pg_database=args.pg_database,
+                   dbt_timeout=args.dbt_timeout)
 
 
 def progress(message: str) -> None:
@@ -1539,7 +1601,7 @@ def run(options: Options, say: Progress = progress) -> dict[str, dict[str, Any]]
             shutil.rmtree(scale_dir, ignore_errors=True)
     problems = [problem for result in results.values() for problem in result["failures"]]
     if problems:
-        raise BenchmarkError("checks failed (results written, marked):\n" + "\n".join(problems))
+        raise BenchmarkError("failed (results written, marked):\n" + "\n".join(problems))
     return results
 
 
