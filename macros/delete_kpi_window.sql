@@ -7,7 +7,7 @@
     old rows or the new ones, and overlapping runs take turns. -#}
 {% macro delete_kpi_window(grain) -%}
     {%- set has_window = (
-        (var('min_date', '') or env_var('KPI_MIN_DATE', '') or var('max_date', '') or env_var('KPI_MAX_DATE', ''))
+        (var('min_date', '') or env_setting('KPI_MIN_DATE') or var('max_date', '') or env_setting('KPI_MAX_DATE'))
         | string | trim
     ) != '' -%}
     {%- if is_incremental() and not has_window -%}

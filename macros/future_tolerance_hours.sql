@@ -6,7 +6,7 @@
     {%- set from_var = var('future_tolerance_hours', '') -%}
     {#- read as text so that a var of 0 is 0, not "unset" -#}
     {%- set from_var = '' if from_var is none else from_var | string | trim -%}
-    {%- set raw_value = from_var or (env_var('KPI_FUTURE_TOLERANCE_HOURS', '') | trim) or '1' -%}
+    {%- set raw_value = from_var or (env_setting('KPI_FUTURE_TOLERANCE_HOURS') | trim) or '1' -%}
     {%- if not modules.re.match('^[0-9]{1,4}$', raw_value) or raw_value | int > 8784 -%}
         {{ exceptions.raise_compiler_error("Invalid value for 'future_tolerance_hours': " ~ (raw_value | tojson) ~ ". Expected a whole number of hours from 0 to 8784.") }}
     {%- endif -%}

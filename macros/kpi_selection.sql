@@ -3,7 +3,7 @@
     KPI) or var `kpi_only`; empty means every KPI. Names are checked (A-Z, 0-9, _) so no
     text reaches SQL unchecked. -#}
 {% macro kpi_selection(column='kpi_name') -%}
-    {%- set raw_value = (var('kpi_only', '') or env_var('KPI_ONLY', '')) | string | trim -%}
+    {%- set raw_value = (var('kpi_only', '') or env_setting('KPI_ONLY')) | string | trim -%}
     {%- if raw_value == '' -%}
         1 = 1
     {%- else -%}

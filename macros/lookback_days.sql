@@ -6,7 +6,7 @@
 {% macro lookback_days() -%}
     {%- set from_var = var('lookback_days', '') -%}
     {%- set from_var = '' if from_var is none else from_var | string | trim -%}
-    {%- set raw_value = from_var or (env_var('KPI_LOOKBACK_DAYS', '') | trim) or '3' -%}
+    {%- set raw_value = from_var or (env_setting('KPI_LOOKBACK_DAYS') | trim) or '3' -%}
     {%- if not modules.re.fullmatch('[0-9]{1,3}', raw_value) or raw_value | int > 366 -%}
         {{ exceptions.raise_compiler_error("Invalid value for 'lookback_days': " ~ (raw_value | tojson) ~ ". Expected a whole number of days from 0 to 366.") }}
     {%- endif -%}

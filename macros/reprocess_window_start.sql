@@ -6,7 +6,7 @@
     Those models reprocess only the requests int_service_requests__changed lists: a daily
     run costs what a day of new data costs, not what the whole history costs. -#}
 {% macro reprocess_window_start() -%}
-    {%- set given = (var('min_date', '') or env_var('KPI_MIN_DATE', '')) | string | trim -%}
+    {%- set given = (var('min_date', '') or env_setting('KPI_MIN_DATE')) | string | trim -%}
     {%- if given and this is not none and is_incremental() -%}
         {{ return(window_bound('min_date') | trim) }}
     {%- endif -%}

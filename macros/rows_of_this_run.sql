@@ -8,7 +8,7 @@
     - other int_kpi__* (measurements): those measured from the window's start on;
     - anything else, and any run without window: `1 = 1` (every row). -#}
 {% macro rows_of_this_run(relation) -%}
-    {%- set given = (var('min_date', '') or env_var('KPI_MIN_DATE', '')) | string | trim -%}
+    {%- set given = (var('min_date', '') or env_setting('KPI_MIN_DATE')) | string | trim -%}
     {%- set name = relation.identifier | lower -%}
     {%- if not given -%}
         {{ return('1 = 1') }}

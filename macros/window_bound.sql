@@ -7,7 +7,7 @@
     days just before it; a run without a window is everything anyway. -#}
 {% macro window_bound(var_name) -%}
     {%- set defaults = {'min_date': '1900-01-01', 'max_date': '9999-12-31'} -%}
-    {%- set given = (var(var_name, '') or env_var('KPI_' ~ var_name | upper, '')) | string | trim -%}
+    {%- set given = (var(var_name, '') or env_setting('KPI_' ~ var_name | upper)) | string | trim -%}
     {%- set raw_value = given or defaults[var_name] -%}
     {%- if not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', raw_value) -%}
         {{ exceptions.raise_compiler_error("Invalid value for '" ~ var_name ~ "': " ~ (raw_value | tojson) ~ ". Expected a date such as 2024-01-31.") }}

@@ -2,7 +2,7 @@
 -- row created, updated or resolved, or a raw event, at or after the window's start
 -- (min_date moved back by lookback_days). Empty on a run without window, which rebuilds
 -- every incremental intermediate model whole.
-{%- set has_window = (var('min_date', '') or env_var('KPI_MIN_DATE', '')) | string | trim != '' %}
+{%- set has_window = (var('min_date', '') or env_setting('KPI_MIN_DATE')) | string | trim != '' %}
 with
 
 requests as (
