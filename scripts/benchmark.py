@@ -126,6 +126,10 @@ Row = dict[str, Any]
 class BenchmarkError(RuntimeError):
     """A failed dbt command or correctness check: the run stops, exit code 1."""
 
+    def __init__(self, message: str, nodes: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.nodes = nodes or []  # a failed dbt command: the nodes that finished, slowest first
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -163,6 +167,7 @@ class Options:
     verify: bool = False
     pg_database: str = ""
     dbt_timeout: float | None = None  # seconds per dbt command
+    variant: str = ""  # a label for a run under other settings (file name and column)
 
     @property
     def database(self) -> str:
@@ -675,14 +680,16 @@ class Dbt:
                 self.warehouse.cancel()
                 raise BenchmarkError(f"dbt {' '.join(args)} ({label}) did not finish within "
                                      f"{self.timeout:,.0f} s (--dbt-timeout); still running: "
-                                     f"{running}; log {log_path}")
+                                     f"{running}; log {log_path}",
+                                     finished_nodes(log_path / "stdout.log"))
             status, peak_kb, usage = waited
             seconds = time.perf_counter() - started
             process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             tail = (log_path / "stdout.log").read_text()[-3000:]
             raise BenchmarkError(f"dbt {' '.join(args)} ({label}) failed with exit code "
-                                 f"{process.returncode}; log {log_path}:\n{tail}")
+                                 f"{process.returncode}; log {log_path}:\n{tail}",
+                                 finished_nodes(log_path / "stdout.log"))
         results = json.loads(results_file.read_text()) if results_file.exists() else {}
         nodes = [
             {"node": result["unique_id"], "seconds": round(result["execution_time"], 3),
@@ -734,9 +741,23 @@ def wait_with_peak(pid: int, timeout: float | None = None,
         time.sleep(interval)
 
 
+FINISHED = re.compile(r"\d+ of \d+ (?:OK created [\w ]+? model|OK loaded seed file|PASS|WARN"
+                      r"|FAIL \d+|ERROR creating [\w ]+? model) ([\w.:]+) .*? in ([\d.]+)s\]")
+
+
+def finished_nodes(stdout_log: Path) -> list[dict[str, Any]]:
+    """The nodes a dbt command finished, slowest first, from its console log (for a
+    command that failed or was stopped: it wrote no run_results.json)."""
+    text = stdout_log.read_text() if stdout_log.exists() else ""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    nodes = [{"node": name, "seconds": float(seconds)}
+             for name, seconds in FINISHED.findall(text)]
+    return sorted(nodes, key=lambda node: -node["seconds"])[:TOP_NODES]
+
+
 def running_nodes(stdout_log: Path) -> str:
     """Nodes dbt started but did not finish, from its console log."""
-    text = stdout_log.read_text() if stdout_log.exists() else ""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", stdout_log.read_text() if stdout_log.exists() else "")
     started = re.findall(r"(\d+) of \d+ START (?:sql \w+ model |test |seed file )?([\w.]+)",
                          text)
     finished = set(re.findall(r"(\d+) of \d+ (?:OK|PASS|WARN|ERROR|FAIL|SKIP)", text))
@@ -1151,6 +1172,7 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
     result: dict[str, Any] = {
         "scale": scale.name,
         "engine": engine,
+        "variant": options.variant,
         "started_at": iso(datetime.now(timezone.utc)),
         "config": {
             "requests": scale.requests, "tenants": scale.tenants, "days": scale.days,
@@ -1162,7 +1184,7 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
             "dbt_command": " ".join(BUILD),
             "core_step_windowed": CORE_WINDOWED,
             "env": {key: value for key, value in os.environ.items()
-                    if key.startswith("KPI_DUCKDB_")},
+                    if key.startswith("KPI_DUCKDB_") or key == "PGOPTIONS"},
         },
         "code": code,
         "data": data,
@@ -1250,6 +1272,7 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
     except BenchmarkError as error:  # a dbt command failed or timed out: keep what we have
         say(f"[{engine}] FAILED: {error}")
         result["error"] = str(error)[-4000:]
+        result["error_finished_nodes"] = error.nodes
         result["failures"] = [f"{engine}: {str(error)[:1000]}"]
     finally:
         result["finished_at"] = iso(datetime.now(timezone.utc))
@@ -1376,8 +1399,14 @@ def short_node(unique_id: str) -> str:
     return name if kind == "model" else f"{name} ({kind})"
 
 
+def title(result: dict[str, Any]) -> str:
+    variant = f" ({result['variant']})" if result.get("variant") else ""
+    return f"{result['scale']} {result['engine']}{variant}"
+
+
 def render_markdown(results: list[dict[str, Any]]) -> str:
-    results = sorted(results, key=lambda r: (SCALE_ORDER.get(r["scale"], 99), r["engine"]))
+    results = sorted(results, key=lambda r: (SCALE_ORDER.get(r["scale"], 99), r["engine"],
+                                             r.get("variant", "")))
     lines = [
         "# Benchmarks",
         "",
@@ -1393,7 +1422,7 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
         "daily schedule's tick (E + 1 day 00:30 UTC, window = its two daily partitions).",
         "",
     ]
-    columns = [f"{r['scale']} {r['engine']}" for r in results]
+    columns = [title(r) for r in results]
 
     def row(label: str, cell: Callable[[dict[str, Any]], str]) -> None:
         values = []
@@ -1413,6 +1442,9 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
         f"{r['data']['rows']['gen'][t]:,}" for t in ("service_requests", "sr_events",
                                                       "deployments")))
     row("tenants / days", lambda r: f"{r['config']['tenants']} / {r['config']['days']}")
+    if any(r["config"].get("env") for r in results):
+        row("settings from the environment", lambda r: ", ".join(
+            f"`{key}={value}`" for key, value in r["config"]["env"].items()) or "-")
     row("data load, not timed in the build", lambda r: fmt_s(r["data"]["load_seconds"]))
     row("dbt parse (full)", lambda r: fmt_s(r["parse"]["seconds"]))
     row("dbt fixed start-up (no-op invocation)",
@@ -1450,7 +1482,7 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
     lines.append("")
     for r in results:
         if r.get("error"):
-            lines += [f"**{r['scale']} {r['engine']} failed**: "
+            lines += [f"**{title(r)} failed**: "
                       + r["error"].split("; log ")[0].replace("\n", " ")[:600], ""]
     lines.append("Peak memory on PostgreSQL is the dbt client's; the server's is not "
                  "included. Times are wall clock on a machine that may be shared; each JSON "
@@ -1462,7 +1494,7 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
     for r in results:
         description = json.dumps({k: v for k, v in r["machine"].items() if k != "date"},
                                   sort_keys=True)
-        machines.setdefault(description, []).append(f"{r['scale']} {r['engine']} "
+        machines.setdefault(description, []).append(f"{title(r)} "
                                                     f"({r['machine']['date']})")
     for description, used_by in machines.items():
         found = json.loads(description)
@@ -1491,7 +1523,7 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
             break
 
     for r in results:
-        lines += [f"## {r['scale']} {r['engine']}: slowest nodes", ""]
+        lines += [f"## {title(r)}: slowest nodes", ""]
         full = r.get("full_build")
         if full:
             lines += [f"Full build ({fmt_s(full['seconds'])} wall, {full['node_count']} nodes, "
@@ -1508,7 +1540,12 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
             lines += [f"| {n['step']} | {short_node(n['node'])} | {n['seconds']:.2f} |"
                       for n in incremental["top_nodes"]]
             lines.append("")
-        if not full and not incremental:
+        if r.get("error_finished_nodes"):
+            lines += ["The failed dbt command's slowest finished nodes (from its log):", "",
+                      "| node | seconds |", "|---|---:|"]
+            lines += [f"| {n['node']} | {n['seconds']:.2f} |" for n in r["error_finished_nodes"]]
+            lines.append("")
+        elif not full and not incremental:
             lines += ["No build finished.", ""]
     return "\n".join(lines)
 
@@ -1550,6 +1587,10 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--pg-database", default="",
                         help="PostgreSQL database to create (default bench_<scale>; the "
                              "from-scratch one gets _verify)")
+    parser.add_argument("--variant", default="",
+                        help="label of a run under other settings (e.g. PGOPTIONS or "
+                             "KPI_DUCKDB_MEMORY_LIMIT set): <scale>-<engine>-<variant>.json, "
+                             "its own column in the report")
     parser.add_argument("--dbt-timeout", type=float, default=None, metavar="SECONDS",
                         help="stop a dbt command running longer (reported as a failure, with "
                              "the nodes still running); default: no limit")
@@ -1559,6 +1600,8 @@ def parse_args(argv: list[str] | None) -> Options:
         parser.error(f"--engines must be among {', '.join(ENGINES)}")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.variant and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", args.variant):
+        parser.error("--variant must be lower-case letters, digits, - and _")
     if args.pg_database and not re.fullmatch(r"bench_[a-z0-9_]+", args.pg_database):
         parser.error("--pg-database must match bench_[a-z0-9_]+")
     out = args.out.resolve()
@@ -1566,7 +1609,7 @@ def parse_args(argv: list[str] | None) -> Options:
                    markdown=(args.markdown or out.with_suffix(".md")).resolve(),
                    work_dir=args.work_dir.resolve(), repeat=args.repeat, keep=args.keep,
                    verify=args.verify, pg_database=args.pg_database,
-                   dbt_timeout=args.dbt_timeout)
+                   dbt_timeout=args.dbt_timeout, variant=args.variant)
 
 
 def progress(message: str) -> None:
@@ -1591,7 +1634,8 @@ def run(options: Options, say: Progress = progress) -> dict[str, dict[str, Any]]
             result = benchmark_engine(engine, options, generated, data, snapshot, code, say)
             result["machine"] = host
             options.out.mkdir(parents=True, exist_ok=True)
-            path = options.out / f"{options.scale.name}-{engine}.json"
+            variant = f"-{options.variant}" if options.variant else ""
+            path = options.out / f"{options.scale.name}-{engine}{variant}.json"
             path.write_text(json.dumps(result, indent=2, default=str) + "\n")
             results[engine] = result
             write_report(options.out, options.markdown)
