@@ -1445,6 +1445,9 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
     if any(r["config"].get("env") for r in results):
         row("settings from the environment", lambda r: ", ".join(
             f"`{key}={value}`" for key, value in r["config"]["env"].items()) or "-")
+    row("load average (1 min) before the full build / the incremental run", lambda r: (
+        f"{r['full_build']['load_average_before'][0]:.1f} / "
+        f"{r['incremental']['steps'][0]['load_average_before'][0]:.1f}"))
     row("data load, not timed in the build", lambda r: fmt_s(r["data"]["load_seconds"]))
     row("dbt parse (full)", lambda r: fmt_s(r["parse"]["seconds"]))
     row("dbt fixed start-up (no-op invocation)",
@@ -1485,8 +1488,9 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
             lines += [f"**{title(r)} failed**: "
                       + r["error"].split("; log ")[0].replace("\n", " ")[:600], ""]
     lines.append("Peak memory on PostgreSQL is the dbt client's; the server's is not "
-                 "included. Times are wall clock on a machine that may be shared; each JSON "
-                 "keeps the load average before every dbt invocation.")
+                 "included. Times are wall clock on a machine that may be shared: a load "
+                 "average above the core count means another process competed for the CPU "
+                 "(each JSON keeps the load average before every dbt command).")
     lines.append("")
 
     lines += ["## Machine", ""]
