@@ -70,7 +70,10 @@ final as (
         request_type,
         priority,
         pause_on_hold,
-        sla_elapsed_hours <= policy_resolution_hours as is_compliant,
+        -- compared in whole microseconds (the timestamps' resolution): the hours are
+        -- doubles, and an elapsed time exactly at the limit, less two or more holds,
+        -- can come out a few 1e-13 h over it
+        round((sla_elapsed_hours - policy_resolution_hours) * 3600000000.0) <= 0 as is_compliant,
         -- measures
         cast(policy_resolution_hours as double precision) as policy_resolution_hours,
         cast(resolution_hours as double precision) as resolution_hours,

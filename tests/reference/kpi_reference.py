@@ -77,11 +77,13 @@ def round_half_up(x: float | int | None, decimals: int | None) -> float | None:
     return float(d.quantize(q, rounding=ROUND_HALF_UP))
 
 
+def _micros(delta: timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def hours_between(start: datetime, end: datetime) -> float:
     """Exact elapsed time in hours (integer microseconds / 3.6e9, one float rounding)."""
-    delta = end - start
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return micros / 3_600_000_000
+    return _micros(end - start) / 3_600_000_000
 
 
 def _naive_utc(ts: Any) -> datetime | None:
@@ -480,8 +482,8 @@ def compute(
         else:
             assignee_count = 1 if r.get("assignee_id") is not None else 0
         on_hold = None
+        micros = 0
         if resolved:
-            micros = 0
             for cur, nxt in zip(timeline, timeline[1:], strict=False):
                 if cur[2] != "ON_HOLD":
                     continue
@@ -520,8 +522,11 @@ def compute(
         add_flow(tid, "FCR", resolution, 1.0 if fcr_ok else 0.0)
         policy = policy_for(tid, r.get("request_type"), r.get("priority"))
         if policy is not None:
-            effective = elapsed - on_hold if _as_bool(policy.get("pause_on_hold")) else elapsed
-            ok = effective <= float(policy["resolution_hours"])
+            # compared exactly, in integer microseconds (the timestamps' resolution)
+            effective = _micros(resolution - created)
+            if _as_bool(policy.get("pause_on_hold")):
+                effective -= micros
+            ok = effective <= Decimal(str(policy["resolution_hours"])) * 3_600_000_000
             add_flow(tid, "SLA_COMPLIANCE", resolution, 1.0 if ok else 0.0)
 
     for d in deps:
