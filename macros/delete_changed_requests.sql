@@ -12,7 +12,7 @@
         {%- if also %}
             or {{ also }}
         {%- endif %}
-    {%- elif this is not none and is_incremental() -%}
-        {{ empty_table(this) }}
+    {%- else -%}
+        {{ empty_table_on_full_run() }}
     {%- endif -%}
 {%- endmacro %}

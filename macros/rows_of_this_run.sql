@@ -1,12 +1,13 @@
 {#- A SQL condition on the columns of an intermediate `relation` selecting the rows a
     windowed run rewrote (what the __rows_of_this_run__ placeholder of its tests becomes,
     see get_where_subquery), by the model's name:
-    - int_service_requests__* and int_sr_events__*: the requests the run reprocessed
-      (int_service_requests__changed) and the rows without a request key;
-    - int_kpi__daily_measures: the local days from the day before the window's start;
+    - int_service_requests__*, int_sr_events__* and int_kpi__measurements: the requests
+      the run reprocessed (int_service_requests__changed) and the rows without a request
+      key (for the measurements: those not tied to a request, recomputed whole);
     - int_kpi__period_values: the periods ending after the window's start;
-    - other int_kpi__* (measurements): those measured from the window's start on;
-    - anything else, and any run without window: `1 = 1` (every row). -#}
+    - other int_kpi__* models: those measured from the window's start on;
+    - anything else (int_kpi__daily_measures: one row per tenant, KPI and day, whatever
+      the number of requests), and any run without window: `1 = 1` (every row). -#}
 {% macro rows_of_this_run(relation) -%}
     {%- set given = (var('min_date', '') or env_setting('KPI_MIN_DATE')) | string | trim -%}
     {%- set name = relation.identifier | lower -%}
@@ -14,11 +15,12 @@
         {{ return('1 = 1') }}
     {%- endif -%}
     {%- set start = window_bound('min_date') | trim -%}
-    {%- if name.startswith('int_service_requests__') or name.startswith('int_sr_events__') -%}
+    {%- if name.startswith('int_service_requests__') or name.startswith('int_sr_events__')
+        or name == 'int_kpi__measurements' -%}
         {%- set changed = relation.incorporate(path={'identifier': 'int_service_requests__changed'}) -%}
         {{ return('(sr_id in (select sr_id from ' ~ changed ~ ') or sr_id is null)') }}
     {%- elif name == 'int_kpi__daily_measures' -%}
-        {{ return('local_date >= cast(' ~ dbt.dateadd('day', '-1', start) ~ ' as date)') }}
+        {{ return('1 = 1') }}
     {%- elif name == 'int_kpi__period_values' -%}
         {{ return('period_end_at > ' ~ start) }}
     {%- elif name.startswith('int_kpi__') -%}

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 import fixtures_hand
-from harness import Warehouse
+from harness import Warehouse, normalise
 
 AS_OF = "2024-04-02T00:30:00Z"
 WINDOW = {"min_date": "2024-04-01", "max_date": "2024-04-03"}
@@ -248,3 +248,53 @@ def test_a_reopened_and_reassigned_request_is_recounted_in_every_grain(
     warehouse.load_raw(REOPENED)
     warehouse.build(AS_OF, variables=WINDOW)
     assert_changes(before, facts(warehouse), REOPENED_CHANGES)
+
+
+def _daily_sums(warehouse: Warehouse) -> list[tuple]:
+    rows = warehouse.query(
+        "select tenant_id, kpi_name, local_date, numerator, denominator, measurement_count "
+        "from intermediate.int_kpi__daily_measures")
+    return sorted((tuple(normalise(v) for v in row.values()) for row in rows), key=repr)
+
+
+def test_a_run_stopped_between_the_measurements_and_the_daily_sums_loses_nothing(
+    warehouse: Warehouse,
+) -> None:
+    """The daily sums follow the measurements through the ledger
+    int_kpi__measurement_changes: a run that rewrote the measurements and stopped before
+    the daily sums leaves the change there, and the next run (a retry, which rewrites the
+    same measurements again) applies it once."""
+    fixtures_hand.install(warehouse)
+    warehouse.load_raw(FIRST_RESOLUTION)
+    warehouse.build(AS_OF)
+    before = facts(warehouse)
+
+    warehouse.load_raw(REOPENED)
+    # the run stops after int_kpi__measurements
+    warehouse.dbt("run", "--select", "+int_kpi__measurements", as_of=AS_OF, variables=WINDOW)
+    pending = warehouse.query(
+        "select kpi_name, local_date, sum(measurement_count) as measurements, "
+        "sum(numerator) as numerator from intermediate.int_kpi__measurement_changes "
+        "where tenant_id = 3 group by kpi_name, local_date")
+    changes = {(r["kpi_name"], r["local_date"]): (int(r["measurements"]), float(r["numerator"]))
+               for r in pending}
+    # 305's measurements: MTTR 2 h, FCR 1, SLA 1 on 29 March go; MTTR 76 h, FCR 0, SLA 0 on
+    # 1 April come; its backlog changes: the DONE of 29 March stays (-1), the reopening
+    # of 31 March (+1) and the DONE of 1 April (-1) come
+    assert {k: v for k, v in changes.items() if v != (0, 0.0)} == {
+        ("MTTR", D("2024-03-29")): (-1, -2.0), ("FCR", D("2024-03-29")): (-1, -1.0),
+        ("SLA_COMPLIANCE", D("2024-03-29")): (-1, -1.0),
+        ("MTTR", D("2024-04-01")): (1, 76.0), ("FCR", D("2024-04-01")): (1, 0.0),
+        ("SLA_COMPLIANCE", D("2024-04-01")): (1, 0.0),
+        ("SR_BACKLOG", D("2024-03-31")): (1, 1.0), ("SR_BACKLOG", D("2024-04-01")): (1, -1.0),
+    }
+    assert facts(warehouse) == before  # nothing downstream moved yet
+
+    # the retry: the whole windowed build again
+    warehouse.build(AS_OF, variables=WINDOW)
+    assert_changes(before, facts(warehouse), REOPENED_CHANGES)
+    assert warehouse.query(
+        "select count(*) as n from intermediate.int_kpi__measurement_changes") == [{"n": 0}]
+    incremental = _daily_sums(warehouse)
+    warehouse.build(AS_OF)  # without window: every daily sum recomputed from scratch
+    assert _daily_sums(warehouse) == incremental

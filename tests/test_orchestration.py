@@ -176,7 +176,8 @@ def add_incident_120(orchestrated: Orchestrated) -> None:
 
 INCREMENTAL_CORE = ("quality.int_service_requests__validated", "quality.int_sr_events__validated",
                     "int_service_requests__status_timeline", "int_service_requests__lifecycle",
-                    "int_service_requests__sla_outcomes")
+                    "int_service_requests__sla_outcomes", "int_kpi__measurements",
+                    "int_kpi__daily_measures")
 
 
 def _core_tables(orchestrated: Orchestrated) -> dict[str, list[tuple]]:
@@ -215,8 +216,11 @@ def test_the_daily_job_reprocesses_only_the_changed_requests(orchestrated: Orche
         "where sr_id = 120")
     assert lifecycle == [{"is_resolved": False, "resolution_hours": None}]  # OPEN only
 
-    # what the incremental core kept and rewrote equals a full recomputation
+    # what the incremental core kept and rewrote equals a full recomputation, and the
+    # daily sums took every change of the measurements (the ledger is empty)
     incremental = _core_tables(orchestrated)
+    assert orchestrated.warehouse.query(
+        "select count(*) as n from intermediate.int_kpi__measurement_changes") == [{"n": 0}]
     orchestrated.run_job("kpi_full_refresh_job")
     assert _core_tables(orchestrated) == incremental
 

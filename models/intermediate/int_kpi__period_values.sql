@@ -67,7 +67,8 @@ enabled_kpi_periods as (
 
 measures_by_period as (
     select tenant_id, kpi_name, 'DAILY' as grain, local_date as period_start,
-        numerator, denominator
+        cast(numerator as double precision) as numerator,
+        cast(denominator as double precision) as denominator
     from daily_measures
 
     union all

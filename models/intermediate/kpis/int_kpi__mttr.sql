@@ -9,6 +9,7 @@ lifecycle as (
 final as (
     select
         'sr-' || cast(sr_id as {{ dbt.type_string() }}) as measurement_key,
+        sr_id,
         tenant_id,
         cast('MTTR' as {{ dbt.type_string() }}) as kpi_name,
         resolved_at as measured_at,

@@ -9,6 +9,7 @@ outcomes as (
 final as (
     select
         'sr-' || cast(sr_id as {{ dbt.type_string() }}) as measurement_key,
+        sr_id,
         tenant_id,
         cast('SLA_COMPLIANCE' as {{ dbt.type_string() }}) as kpi_name,
         resolved_at as measured_at,

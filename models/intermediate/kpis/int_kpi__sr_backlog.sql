@@ -14,6 +14,7 @@ requests as (
 creations as (
     select
         'sr-' || cast(sr_id as {{ dbt.type_string() }}) || '-created' as measurement_key,
+        sr_id,
         tenant_id,
         created_at as measured_at,
         1.0 as delta
@@ -24,6 +25,7 @@ status_moves as (
     select
         'sr-' || cast(sr_id as {{ dbt.type_string() }})
             || '-status-' || cast(status_sequence as {{ dbt.type_string() }}) as measurement_key,
+        sr_id,
         tenant_id,
         -- a change recorded before creation takes effect at creation
         case when status_at > created_at then status_at else created_at end as measured_at,
@@ -42,6 +44,7 @@ changes as (
 final as (
     select
         cast(measurement_key as {{ dbt.type_string() }}) as measurement_key,
+        cast(sr_id as bigint) as sr_id,
         tenant_id,
         cast('SR_BACKLOG' as {{ dbt.type_string() }}) as kpi_name,
         measured_at,
