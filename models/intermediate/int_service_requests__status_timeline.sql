@@ -92,13 +92,19 @@ all_changes as (
 ),
 
 sequenced as (
+    -- one ordering (time, then derived order, then event id: a total order) for every
+    -- window function, so the engines sort the history once
     select
         all_changes.*,
-        row_number() over (
-            partition by sr_id
-            order by status_at, derived_order, event_id
-        ) as status_sequence
+        row_number() over by_time as status_sequence,
+        lag(all_changes.status) over by_time as previous_status,
+        lead(all_changes.status_at) over by_time as next_status_at,
+        lead(1) over by_time is null as is_last_status
     from all_changes
+    window by_time as (
+        partition by all_changes.sr_id
+        order by all_changes.status_at, all_changes.derived_order, all_changes.event_id
+    )
 ),
 
 final as (
@@ -110,16 +116,12 @@ final as (
         sequenced.event_id,
         -- attributes
         cast(sequenced.status as {{ dbt.type_string() }}) as status,
-        cast(lag(sequenced.status) over (
-            partition by sequenced.sr_id order by sequenced.status_sequence
-        ) as {{ dbt.type_string() }}) as previous_status,
+        cast(sequenced.previous_status as {{ dbt.type_string() }}) as previous_status,
         sequenced.is_derived,
-        sequenced.status_sequence = count(*) over (partition by sequenced.sr_id) as is_last_status,
+        sequenced.is_last_status,
         -- timestamps (UTC)
         sequenced.status_at,
-        lead(sequenced.status_at) over (
-            partition by sequenced.sr_id order by sequenced.status_sequence
-        ) as next_status_at,
+        sequenced.next_status_at,
         requests.created_at
     from sequenced
     inner join requests

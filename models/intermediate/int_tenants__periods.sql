@@ -17,7 +17,14 @@ tenant_bounds as (
 ),
 
 day_offsets as (
-    {{ integer_series(5) }}
+    -- as many days as the longest history needs (the join below compares every offset
+    -- with every tenant's span)
+    select series.n
+    from ({{ integer_series(5) }}) as series
+    where series.n <= (
+        select max({{ dbt.datediff('first_local_date', 'as_of_local_date', 'day') }})
+        from tenant_bounds
+    )
 ),
 
 local_days as (

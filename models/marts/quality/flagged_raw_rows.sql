@@ -4,17 +4,11 @@
 with
 
 requests as (
-    select
-        accepted.*,
-        {{ raw_values_json(['sr_id', 'tenant_id', 'status', 'created_at', 'updated_at', 'resolved_at']) }}
-            as row_values
-    from {{ ref('int_service_requests__accepted') }} as accepted
+    select * from {{ ref('int_service_requests__accepted') }}
 ),
 
-status_events as (
-    select * from {{ ref('int_sr_events__accepted') }}
-    where event_type = 'STATUS'
-        and event_at <= {{ as_of_timestamp() }}
+timeline as (
+    select * from {{ ref('int_service_requests__status_timeline') }}
 ),
 
 lifecycle as (
@@ -22,16 +16,21 @@ lifecycle as (
 ),
 
 requests_with_history as (
-    select distinct sr_id from status_events
+    -- a timeline made of STATUS events (not derived from the row): one row per request
+    select sr_id from timeline
+    where is_last_status
+        and not is_derived
 ),
 
 mismatches as (
     select
         requests.sr_id,
         requests.tenant_id,
-        requests.resolved_at as row_resolved_at,
-        lifecycle.resolved_at as history_resolved_at,
-        requests.row_values
+        requests.status,
+        requests.created_at,
+        requests.updated_at,
+        requests.resolved_at,
+        lifecycle.resolved_at as history_resolved_at
     from requests
     inner join requests_with_history
         on requests.sr_id = requests_with_history.sr_id
@@ -44,6 +43,16 @@ mismatches as (
             (requests.resolved_at is null) <> (lifecycle.resolved_at is null)
             or requests.resolved_at <> lifecycle.resolved_at
         )
+),
+
+flagged as (
+    -- the raw values, built for the flagged rows only
+    select
+        mismatches.*,
+        mismatches.resolved_at as row_resolved_at,
+        {{ raw_values_json(['sr_id', 'tenant_id', 'status', 'created_at', 'updated_at', 'resolved_at']) }}
+            as row_values
+    from mismatches
 ),
 
 final as (
@@ -62,7 +71,7 @@ final as (
             as {{ dbt.type_string() }}
         ) as flag_detail,
         cast(row_values as {{ dbt.type_string() }}) as raw_values
-    from mismatches
+    from flagged
 )
 
 select * from final
