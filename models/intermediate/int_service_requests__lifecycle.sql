@@ -44,22 +44,31 @@ assignment_events as (
     {%- endif %}
 ),
 
-last_status as (
+histories as (
+    -- one pass over each request's timeline: its last status, reopens and time on hold.
+    -- A stretch on hold ends at the next status change, or at as_of while still on hold;
+    -- it starts no earlier than the creation. (No clipping at the resolution is needed:
+    -- a resolved request's last status is DONE, so each stretch on hold has a next
+    -- change no later than the resolution.)
     select
         sr_id,
-        status as last_status,
-        status_at as last_status_at
+        max(case when is_last_status then status end) as last_status,
+        max(case when is_last_status then status_at end) as last_status_at,
+        count(
+            case when previous_status = 'DONE' and status not in ('DONE', 'CANCELLED') then 1 end
+        ) as reopen_count,
+        sum(
+            case when status = 'ON_HOLD' then {{ exact_decimal(
+                "case when coalesce(next_status_at, " ~ as_of_timestamp() ~ ")"
+                ~ " > case when status_at > created_at then status_at else created_at end then "
+                ~ hours_between(
+                    'case when status_at > created_at then status_at else created_at end',
+                    'coalesce(next_status_at, ' ~ as_of_timestamp() ~ ')'
+                )
+                ~ " else 0.0 end"
+            ) }} end
+        ) as on_hold_hours
     from timeline
-    where is_last_status
-),
-
-reopens as (
-    select
-        sr_id,
-        count(*) as reopen_count
-    from timeline
-    where previous_status = 'DONE'
-        and status not in ('DONE', 'CANCELLED')
     group by sr_id
 ),
 
@@ -73,43 +82,13 @@ assignees as (
 
 resolution as (
     select
-        requests.sr_id,
-        last_status.last_status = 'DONE' as is_resolved,
-        case when last_status.last_status = 'DONE' then last_status.last_status_at end as resolved_at
-    from requests
-    left join last_status
-        on requests.sr_id = last_status.sr_id
-),
-
-hold_spans as (
-    -- each ON_HOLD stretch, clipped to [created_at, resolution time or as_of]
-    select
-        timeline.sr_id,
-        case when timeline.status_at > timeline.created_at
-            then timeline.status_at else timeline.created_at end as hold_start_at,
-        case
-            when coalesce(timeline.next_status_at, {{ as_of_timestamp() }})
-                < coalesce(resolution.resolved_at, {{ as_of_timestamp() }})
-                then coalesce(timeline.next_status_at, {{ as_of_timestamp() }})
-            else coalesce(resolution.resolved_at, {{ as_of_timestamp() }})
-        end as hold_end_at
-    from timeline
-    inner join resolution
-        on timeline.sr_id = resolution.sr_id
-    where timeline.status = 'ON_HOLD'
-),
-
-holds as (
-    select
         sr_id,
-        sum(
-            {{ exact_decimal(
-                "case when hold_end_at > hold_start_at then "
-                ~ hours_between('hold_start_at', 'hold_end_at') ~ " else 0.0 end"
-            ) }}
-        ) as on_hold_hours
-    from hold_spans
-    group by sr_id
+        last_status,
+        reopen_count,
+        on_hold_hours,
+        last_status = 'DONE' as is_resolved,
+        case when last_status = 'DONE' then last_status_at end as resolved_at
+    from histories
 ),
 
 final as (
@@ -121,9 +100,9 @@ final as (
         requests.request_type,
         requests.priority,
         coalesce(resolution.is_resolved, false) as is_resolved,
-        coalesce(last_status.last_status = 'ON_HOLD', false) as is_on_hold,
+        coalesce(resolution.last_status = 'ON_HOLD', false) as is_on_hold,
         -- measures
-        cast(coalesce(reopens.reopen_count, 0) as bigint) as reopen_count,
+        cast(coalesce(resolution.reopen_count, 0) as bigint) as reopen_count,
         cast(
             case
                 when assignees.distinct_assignee_count > 0 then assignees.distinct_assignee_count
@@ -131,7 +110,7 @@ final as (
                 else 0
             end as bigint
         ) as assignee_count,
-        cast(coalesce(holds.on_hold_hours, 0.0) as double precision) as on_hold_hours,
+        cast(coalesce(resolution.on_hold_hours, 0.0) as double precision) as on_hold_hours,
         case
             when resolution.is_resolved
                 then {{ hours_between('requests.created_at', 'resolution.resolved_at') }}
@@ -142,14 +121,8 @@ final as (
     from requests
     left join resolution
         on requests.sr_id = resolution.sr_id
-    left join last_status
-        on requests.sr_id = last_status.sr_id
-    left join reopens
-        on requests.sr_id = reopens.sr_id
     left join assignees
         on requests.sr_id = assignees.sr_id
-    left join holds
-        on requests.sr_id = holds.sr_id
 )
 
 select * from final
