@@ -11,7 +11,6 @@ Dagster decides when and which window; dbt decides what.
 """
 
 
-import contextlib
 import os
 import re
 import shutil
@@ -24,6 +23,8 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
+
+from orchestration.environment import patched_env
 
 FACT_MODELS = {
     "daily": "fct_kpi_values_daily",
@@ -66,20 +67,6 @@ class KpiTranslator(DagsterDbtTranslator):
 
 
 translator = KpiTranslator()
-
-
-@contextlib.contextmanager
-def _env(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _run_as_of(context: AssetExecutionContext | dg.OpExecutionContext) -> str:
@@ -143,7 +130,7 @@ def run_dbt(
     if kpis:
         env["KPI_ONLY"] = ",".join(kpis)
         context.log.info(f"recomputing only {env['KPI_ONLY']}")
-    with _env(env):
+    with patched_env(env):
         invocation = dbt.cli(args, context=context, raise_on_error=False)
     try:
         yield from invocation.stream()

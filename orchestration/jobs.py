@@ -15,11 +15,11 @@ from orchestration.assets import (
     GRAIN_TAG,
     WAREHOUSE_POOL,
     KpiAssets,
-    _env,
     _run_as_of,
     raise_for_failure,
     translator,
 )
+from orchestration.environment import patched_env
 
 RUN_TAGS = {"kpi/warehouse": "write"}
 
@@ -66,7 +66,7 @@ def build_full_refresh_job(assets: KpiAssets, project: DbtProject) -> dg.JobDefi
     ) -> Iterator[Any]:
         # no window and no KPI restriction: everything is recomputed
         everything = {"KPI_MIN_DATE": "", "KPI_MAX_DATE": "", "KPI_ONLY": ""}
-        with _env({"KPI_AS_OF": _run_as_of(context), **everything}):
+        with patched_env({"KPI_AS_OF": _run_as_of(context), **everything}):
             invocation = dbt.cli(
                 BUILD,
                 manifest=project.manifest_path,

@@ -75,6 +75,7 @@ from orchestration.demo_data import (
     generate_postgres,
     postgres_params_from_env,
 )
+from orchestration.environment import patched_env
 from orchestration.schedules import CRONS, RANGE_END, RANGE_START
 from orchestration.settings import Settings
 
@@ -341,24 +342,6 @@ def query(dbname: str, sql: str, params: tuple = ()) -> list[Row]:
         cursor.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-@contextlib.contextmanager
-def patched_env(values: Mapping[str, str | None]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    try:
-        for key, value in values.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def window_of(grain: str, first: str, last: str) -> tuple[str, date, date]:

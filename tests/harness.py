@@ -9,18 +9,23 @@ where they fail instead.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import duckdb
 import psycopg2
 import pytest
 from dbt.cli.main import dbtRunner
+
+from orchestration.environment import patched_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_ITEMS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests")
@@ -63,24 +68,6 @@ def require_postgres() -> None:
         if os.environ.get("KPI_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"{message} (KPI_REQUIRE_POSTGRES=1: PostgreSQL tests are mandatory)")
         pytest.skip(f"{message}; set up PostgreSQL to run these tests")
-
-
-@contextlib.contextmanager
-def patched_env(values: dict[str, str | None]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    try:
-        for key, value in values.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 class DbtBuildError(AssertionError):
@@ -231,3 +218,14 @@ def normalise(value: Any) -> Any:
 
 def ts(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def load_script(name: str) -> ModuleType:
+    """A script of scripts/ (benchmark, chaos_drill) imported as a module, for its tests."""
+    path = REPO_ROOT / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

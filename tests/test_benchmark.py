@@ -9,36 +9,23 @@ module's 7 queries agree with a plain-Python computation of its formulas
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import duckdb
 import psycopg2
 import pytest
-from harness import ENGINES, REPO_ROOT, pg_params, require_postgres
+from harness import ENGINES, load_script, pg_params, require_postgres
 
 MEASUREMENTS = ("parse", "fixed_startup", "full_build", "incremental", "bi_read", "floor",
                 "original", "ratios", "verify", "machine", "data")
 RATIOS = ("full_build_over_floor", "incremental_over_full",
           "original_request_over_scorecard_read")
 MONTH_START = datetime(2026, 10, 1)
-
-
-def load_benchmark() -> ModuleType:
-    path = REPO_ROOT / "scripts" / "benchmark.py"
-    spec = importlib.util.spec_from_file_location("benchmark", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def original_by_hand(requests: list[tuple], deployments: list[tuple], tenant_id: int,
@@ -98,7 +85,7 @@ def drop_databases(*names: str) -> None:
 @pytest.mark.postgres
 def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
     require_postgres()
-    bench = load_benchmark()
+    bench = load_script("benchmark")
     database = f"bench_test_{uuid.uuid4().hex[:10]}"
     out = tmp_path / "results"
     work = tmp_path / "work"

@@ -10,32 +10,18 @@ same doubles to the last bit.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
-
 import pytest
-from harness import REPO_ROOT, require_postgres
+from harness import load_script, require_postgres
 
 # every reason code of the quarantine for typed raw columns (TENANT_TIMEZONE_INVALID needs
 # a seed change, the *_NOT_NUMERIC and VALUE_NOT_PARSEABLE codes text raw columns)
 INJECTED_REASONS = 23
 
 
-def load_drill() -> ModuleType:
-    path = REPO_ROOT / "scripts" / "chaos_drill.py"
-    spec = importlib.util.spec_from_file_location("chaos_drill", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.postgres
 def test_fault_drill_passes_with_faults_and_retries() -> None:
     require_postgres()
-    drill = load_drill()
+    drill = load_script("chaos_drill")
     config = drill.DrillConfig(days=1, requests=300, history_days=14, fault_rate=0.0, seed=7)
     result = drill.run_drill(config)
     report = drill.summary(result)

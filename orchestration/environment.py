@@ -1,0 +1,28 @@
+"""Environment variables set for the length of a block: how run settings reach dbt (env
+vars keep dbt's partial parsing; `--vars` does not)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+
+
+@contextlib.contextmanager
+def patched_env(values: Mapping[str, str | None]) -> Iterator[None]:
+    """Sets each variable of `values` (None removes it) inside the block, then restores
+    what was there before, also when the block raises."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
