@@ -13,18 +13,24 @@
 -- depends_on: {{ ref('int_service_requests__changed') }}
 with
 
+{%- if reprocess_window_start() is not none %}
+
+reprocessed as (
+    -- one set, read by one semi-join: PostgreSQL evaluates `in (a) or in (b)` row by row
+    -- when b (the requests on hold, 10M benchmark) does not fit in work_mem
+    select sr_id from {{ ref('int_service_requests__changed') }}
+    union
+    -- on hold as of the last build (deleted by the pre-hook): recomputed
+    select sr_id from {{ ref('int_service_requests__status_timeline') }}
+    where is_last_status and status = 'ON_HOLD'
+),
+{%- endif %}
+
 requests as (
     select * from {{ ref('int_service_requests__accepted') }}
     where created_at <= {{ as_of_timestamp() }}
     {%- if reprocess_window_start() is not none %}
-        and (
-            sr_id in (select sr_id from {{ ref('int_service_requests__changed') }})
-            -- on hold as of the last build (deleted by the pre-hook): recomputed
-            or sr_id in (
-                select sr_id from {{ ref('int_service_requests__status_timeline') }}
-                where is_last_status and status = 'ON_HOLD'
-            )
-        )
+        and sr_id in (select sr_id from reprocessed)
     {%- endif %}
 ),
 
