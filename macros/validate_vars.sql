@@ -1,9 +1,9 @@
 {#- on-run-start hook (dbt_project.yml): checks every var and env value that reaches SQL
     (raw_schema, as_of, min_date, max_date, lookback_days, default_timezone, kpi_only,
-    future_tolerance_hours, rejection_rate_warn_pct) before any node runs, so `dbt build`,
-    `run`, `seed`, `test` or `source freshness` with a bad value stops with a clear
-    "Invalid value for ..." error and no SQL at all. The macros that use the values check
-    them again. Returns no SQL. -#}
+    future_tolerance_hours, rejection_rate_warn_pct, reader_role, tenant_role_prefix)
+    before any node runs, so `dbt build`, `run`, `seed`, `test` or `source freshness`
+    with a bad value stops with a clear "Invalid value for ..." error and no SQL at all.
+    The macros that use the values check them again. Returns no SQL. -#}
 {% macro validate_vars() -%}
     {%- do raw_schema() -%}
     {%- do as_of_timestamp() -%}
@@ -14,5 +14,6 @@
     {%- do kpi_selection('kpi_name') -%}
     {%- do future_tolerance_hours() -%}
     {%- do rejection_rate_warn_pct() -%}
+    {%- do access_roles() -%}
     {{- return('') -}}
 {%- endmacro %}

@@ -1,0 +1,258 @@
+"""Access control on PostgreSQL, against the real server with real roles (README,
+Security): the BI reader role reads the marts and nothing else, and row-level security
+lets a tenant's login see only its tenant, through every kind of rebuild.
+
+Each test gets its own role names (KPI_READER_ROLE / KPI_TENANT_ROLE_PREFIX with a random
+suffix), so runs in parallel never share a role, and drops them afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fixtures_hand
+import psycopg2
+import psycopg2.errors
+import pytest
+from harness import DbtBuildError, Warehouse, patched_env, pg_params, require_postgres
+
+pytestmark = pytest.mark.postgres
+
+# tenants of the hand fixture that have KPI rows (1, 2, 3 in tenants.csv; 9 found in raw)
+TENANTS = {1, 2, 3, 9}
+TENANT_MARTS = (
+    "fct_kpi_values", "fct_kpi_values_daily", "fct_kpi_values_weekly",
+    "fct_kpi_values_monthly", "kpi_scorecard", "tenant_kpi_status",
+)
+
+
+def admin() -> Any:
+    conn = psycopg2.connect(**pg_params())
+    conn.autocommit = True
+    return conn
+
+
+@dataclass
+class Secured:
+    """A hand-fixture warehouse built with this test's roles, and logins to try them."""
+
+    warehouse: Warehouse
+    reader: str
+    prefix: str
+    logins: list[str]
+
+    def login(self, *member_of: str) -> str:
+        """A new LOGIN role (trust auth: no password), a member of the given roles."""
+        name = f"{self.reader}_login{len(self.logins)}"
+        with contextlib.closing(admin()) as conn:
+            conn.cursor().execute(f"create role {name} login")
+            for role in member_of:
+                conn.cursor().execute(f"grant {role} to {name}")
+        self.logins.append(name)
+        return name
+
+    @contextlib.contextmanager
+    def connect_as(self, login: str) -> Iterator[Any]:
+        conn = psycopg2.connect(**{**pg_params(self.warehouse.pg_database), "user": login})
+        conn.autocommit = True
+        try:
+            yield conn.cursor()
+        finally:
+            conn.close()
+
+    def rows_as(self, login: str, sql: str) -> list[tuple]:
+        with self.connect_as(login) as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+
+    def tenants_seen(self, login: str, mart: str) -> set[int]:
+        return {row[0] for row in self.rows_as(login, f"select distinct tenant_id from marts.{mart}")}
+
+    def owner_count(self, mart: str, tenant_id: int) -> int:
+        rows = self.warehouse.query(
+            f"select count(*) as n from marts.{mart} where tenant_id = {tenant_id}"
+        )
+        return int(rows[0]["n"])
+
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Iterator[Secured]:
+    require_postgres()
+    suffix = uuid.uuid4().hex[:8]
+    reader, prefix = f"kr_{suffix}", f"kt_{suffix}_"
+    warehouse = Warehouse("postgres", tmp_path)
+    state = Secured(warehouse, reader, prefix, [])
+    with patched_env({"KPI_READER_ROLE": reader, "KPI_TENANT_ROLE_PREFIX": prefix}):
+        try:
+            fixtures_hand.install(warehouse)
+            warehouse.build(fixtures_hand.AS_OF)
+            warehouse.dbt("run-operation", "create_tenant_roles")
+            yield state
+        finally:
+            warehouse.drop()  # the grants go with the database; then the roles can go
+            with contextlib.closing(admin()) as conn:
+                cursor = conn.cursor()
+                cursor.execute(
+                    "select rolname from pg_roles where rolname = %s or rolname like %s",
+                    (reader, f"{reader}\\_login%"),
+                )
+                logins_and_reader = [r[0] for r in cursor.fetchall()]
+                cursor.execute("select rolname from pg_roles where starts_with(rolname, %s)",
+                               (prefix,))
+                tenant_roles = [r[0] for r in cursor.fetchall()]
+                for role in [*state.logins, *tenant_roles, *logins_and_reader]:
+                    cursor.execute(f"drop role if exists {role}")
+
+
+def assert_isolated(secured: Secured) -> None:
+    """The access rules, checked as real logins after whatever built the marts."""
+    reader_only = secured.login(secured.reader)
+    tenant_2 = secured.login(f"{secured.prefix}2")
+    everyone = secured.login(f"{secured.prefix}all")
+
+    # the reader role reads the marts: the shared catalogue whole (5 built-in KPIs) ...
+    kpis = secured.rows_as(reader_only, "select kpi_name from marts.dim_kpi")
+    assert {row[0] for row in kpis} == {
+        "MTTR", "FCR", "SLA_COMPLIANCE", "SR_BACKLOG", "DEPLOY_SUCCESS_RATE"
+    }
+    # ... but without a tenant role no tenant's rows
+    for mart in TENANT_MARTS:
+        assert secured.rows_as(reader_only, f"select count(*) from marts.{mart}") == [(0,)], mart
+    assert secured.rows_as(reader_only, "select count(*) from marts.raw_data_quality") == [(0,)]
+
+    # tenant 2's login: only tenant 2, and all of tenant 2 (counts read as the owner)
+    for mart in TENANT_MARTS:
+        assert secured.tenants_seen(tenant_2, mart) == {2}, mart
+        seen = secured.rows_as(tenant_2, f"select count(*) from marts.{mart}")[0][0]
+        assert seen == secured.owner_count(mart, 2) > 0, mart
+    # the BI read, filtered by another tenant: nothing
+    assert secured.rows_as(
+        tenant_2, "select * from marts.kpi_scorecard where tenant_id = 3"
+    ) == []
+
+    # widening the scope: a session setting changes nothing (the policy reads role
+    # membership, not settings) and another tenant's role cannot be taken
+    with secured.connect_as(tenant_2) as cursor:
+        cursor.execute("set kpi.tenant_id = '3'")
+        cursor.execute("select distinct tenant_id from marts.fct_kpi_values")
+        assert {row[0] for row in cursor.fetchall()} == {2}
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute(f"set role {secured.prefix}3")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute(f"set role {secured.prefix}all")
+
+    # the all-tenants role sees every tenant, and the cross-tenant quality counts
+    assert secured.tenants_seen(everyone, "fct_kpi_values") == TENANTS
+    assert len(secured.rows_as(everyone, "select * from marts.raw_data_quality")) == 3
+
+    # nothing but the marts, and no write anywhere
+    for relation in ("raw.service_requests", "staging.stg_itsm__service_requests",
+                     "staging.tenants", "intermediate.int_kpi__measurements"):
+        with secured.connect_as(everyone) as cursor, pytest.raises(
+            psycopg2.errors.InsufficientPrivilege, match="permission denied"
+        ):
+            cursor.execute(f"select * from {relation} limit 1")
+    for statement in (
+        "insert into marts.dim_kpi (kpi_name) values ('X')",
+        "delete from marts.fct_kpi_values_daily",
+        "update marts.kpi_scorecard set status = 'GREEN'",
+        "create table marts.mine (x int)",
+        "create table raw.mine (x int)",
+        "create view marts.mine as select 1 as x",
+    ):
+        with secured.connect_as(everyone) as cursor, pytest.raises(
+            psycopg2.errors.InsufficientPrivilege
+        ):
+            cursor.execute(statement)
+
+
+def test_reader_and_tenant_roles_after_a_build(secured: Secured) -> None:
+    assert_isolated(secured)
+
+
+def test_every_tenant_mart_has_its_policy(secured: Secured) -> None:
+    """Row-level security on every mart table with a tenant_id column, found in the
+    catalogue (not in the project's yml), and security_invoker on every mart view."""
+    tables = secured.warehouse.query("""
+        select tables.relname as name, tables.relkind as kind, tables.relrowsecurity as rls,
+            tables.reloptions as options,
+            (select count(*) from pg_policies
+             where schemaname = 'marts' and tablename = tables.relname) as policies
+        from pg_class as tables
+        inner join pg_namespace on tables.relnamespace = pg_namespace.oid
+        where pg_namespace.nspname = 'marts' and tables.relkind in ('r', 'v')
+            and exists (select from pg_attribute where attrelid = tables.oid
+                        and attname = 'tenant_id' and not attisdropped)
+    """)
+    names = {row["name"] for row in tables}
+    assert set(TENANT_MARTS) | {"rejected_raw_rows", "flagged_raw_rows"} <= names
+    for row in tables:
+        if row["kind"] == "v":
+            assert "security_invoker=true" in (row["options"] or []), row
+        else:
+            assert row["rls"] and row["policies"] == 1, row
+
+
+def test_isolation_survives_rebuilds(secured: Secured) -> None:
+    """A windowed (incremental) run, a rebuild and a --full-refresh (the fact tables
+    swapped for new ones): the rules hold after each, and the incremental run leaves the
+    policies as they were (not dropped and re-created)."""
+    warehouse = secured.warehouse
+
+    def policy_oids() -> list[int]:
+        rows = warehouse.query(
+            "select pg_policy.oid from pg_policy inner join pg_class"
+            " on pg_policy.polrelid = pg_class.oid"
+            " where pg_class.relname = 'fct_kpi_values_daily'"
+        )
+        return [row["oid"] for row in rows]
+
+    before = policy_oids()
+    with patched_env({"KPI_MIN_DATE": "2024-03-14", "KPI_MAX_DATE": "2024-03-16"}):
+        warehouse.build(fixtures_hand.AS_OF, "--select", "fct_kpi_values_daily+")
+    assert policy_oids() == before and len(before) == 1
+    assert_isolated(secured)
+
+    warehouse.build(fixtures_hand.AS_OF)
+    assert_isolated(secured)
+
+    warehouse.build(fixtures_hand.AS_OF, "--full-refresh")
+    assert policy_oids() != before
+    assert_isolated(secured)
+
+
+def test_bad_role_names_are_refused(tmp_path: Path) -> None:
+    require_postgres()
+    warehouse = Warehouse("postgres", tmp_path)
+    try:
+        for setting, value in (("KPI_READER_ROLE", "bi; drop schema raw"),
+                               ("KPI_TENANT_ROLE_PREFIX", "Tenant-")):
+            with patched_env({setting: value}), pytest.raises(
+                DbtBuildError, match="Invalid value for (reader_role|tenant_role_prefix)"
+            ):
+                warehouse.dbt("run", "--select", "dim_kpi")
+    finally:
+        warehouse.drop()
+
+
+def test_a_reader_role_from_vars(secured: Secured) -> None:
+    """The reader role can also come from --vars (reader_role), as dbt vars do."""
+    other = f"{secured.reader}_v"
+    try:
+        secured.warehouse.dbt("run", "--select", "dim_kpi", as_of=fixtures_hand.AS_OF,
+                              variables={"reader_role": other})
+        grantees = secured.warehouse.query(
+            "select grantee from information_schema.role_table_grants"
+            " where table_schema = 'marts' and table_name = 'dim_kpi'"
+            " and privilege_type = 'SELECT'"
+        )
+        assert other in {row["grantee"] for row in grantees}
+    finally:
+        secured.warehouse.drop()
+        with contextlib.closing(admin()) as conn:
+            conn.cursor().execute(f"drop role if exists {other}")
