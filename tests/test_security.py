@@ -256,3 +256,70 @@ def test_a_reader_role_from_vars(secured: Secured) -> None:
         secured.warehouse.drop()
         with contextlib.closing(admin()) as conn:
             conn.cursor().execute(f"drop role if exists {other}")
+
+
+def readme_setup_sql() -> str:
+    """The SQL block of the README's "A least-privilege setup" section."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("### A least-privilege setup", 1)[1]
+    return section.split("```sql", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_least_privilege_setup(tmp_path: Path) -> None:
+    """The README's setup, run as written (names made unique, psql variables filled in):
+    a transformer with no superuser or CREATEROLE builds everything, and the BI logins it
+    creates see what the README says."""
+    require_postgres()
+    p = f"k{uuid.uuid4().hex[:6]}_"
+    warehouse = Warehouse("postgres", tmp_path)
+    sql = (readme_setup_sql().replace("kpi_", p)
+           .replace("database kpi ", f'database "{warehouse.pg_database}" ')
+           .replace(":'", "'"))
+    roles = [f"{p}{name}" for name in ("acme_bi", "internal_bi", "tenant_2", "tenant_all",
+                                       "reader", "transformer")]
+    try:
+        fixtures_hand.install(warehouse)  # the raw tables, owned by the administrator
+        warehouse.execute(sql)
+        transformer = {"PGUSER": f"{p}transformer", "PGPASSWORD": "transformer_password",
+                       "KPI_READER_ROLE": f"{p}reader", "KPI_TENANT_ROLE_PREFIX": f"{p}tenant_"}
+        with patched_env(transformer):
+            warehouse.build(fixtures_hand.AS_OF)
+        state = Secured(warehouse, f"{p}reader", f"{p}tenant_", [])
+        assert state.tenants_seen(f"{p}acme_bi", "fct_kpi_values") == {2}
+        assert state.tenants_seen(f"{p}internal_bi", "kpi_scorecard") == TENANTS
+        with state.connect_as(f"{p}acme_bi") as cursor, pytest.raises(
+            psycopg2.errors.InsufficientPrivilege
+        ):
+            cursor.execute("create temporary table mine (x int)")
+        owners = warehouse.query(
+            "select distinct tableowner from pg_tables where schemaname = 'marts'"
+        )
+        assert [row["tableowner"] for row in owners] == [f"{p}transformer"]
+    finally:
+        warehouse.drop()
+        with contextlib.closing(admin()) as conn:
+            for role in roles:
+                conn.cursor().execute(f"drop role if exists {role}")
+
+
+def test_a_transformer_that_may_not_create_roles_is_told_what_to_do(tmp_path: Path) -> None:
+    require_postgres()
+    p = f"k{uuid.uuid4().hex[:6]}_"
+    warehouse = Warehouse("postgres", tmp_path)
+    try:
+        fixtures_hand.install(warehouse)
+        warehouse.execute(
+            f"create role {p}transformer login; "
+            f'grant create on database "{warehouse.pg_database}" to {p}transformer; '
+            f"grant usage on schema raw to {p}transformer; "
+            f"grant select on all tables in schema raw to {p}transformer"
+        )
+        with patched_env({"PGUSER": f"{p}transformer", "KPI_READER_ROLE": f"{p}reader",
+                          "KPI_TENANT_ROLE_PREFIX": f"{p}tenant_"}), pytest.raises(
+            DbtBuildError, match=f"role {p}reader does not exist and {p}transformer may not create roles"
+        ):
+            warehouse.dbt("run", "--select", "dim_kpi")
+    finally:
+        warehouse.drop()
+        with contextlib.closing(admin()) as conn:
+            conn.cursor().execute(f"drop role if exists {p}transformer")
