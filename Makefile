@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SCALE ?= 100k
 ENGINES ?= duckdb,postgres
 
-.PHONY: install manifest demo test ui lint clean chaos bench
+.PHONY: install manifest demo test ui docs lint clean chaos bench
 
 install: $(STAMP)
 
@@ -36,6 +36,15 @@ ui: manifest
 	test -f data/kpi.duckdb || $(BIN)/kpi generate --end "$$(date -u +%Y-%m-%dT%H:00:00)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" DAGSTER_HOME="$(CURDIR)/.dagster" $(BIN)/dagster dev -m orchestration.definitions \
 		--host $${DAGSTER_HOST:-127.0.0.1} --port $${DAGSTER_PORT:-3000}
+
+## dbt docs site, offline, on the DuckDB demo database (`kpi demo` first if it does not exist):
+## target/index.html (+ manifest.json, catalog.json) and the same site as one self-contained
+## file, target/static_index.html, served on http://127.0.0.1:8080 (DOCS_HOST, DOCS_PORT).
+docs: install
+	test -f "$${KPI_DUCKDB_PATH:-data/kpi.duckdb}" || $(BIN)/kpi demo
+	$(BIN)/dbt docs generate --target duckdb --static
+	$(BIN)/dbt docs serve --target duckdb --no-browser \
+		--host $${DOCS_HOST:-127.0.0.1} --port $${DOCS_PORT:-8080}
 
 ## Fault drill on PostgreSQL (PG* variables): demo data with bad rows, the daily runs with
 ## connections killed and retried, marts compared with a clean build. CHAOS_ARGS: options.

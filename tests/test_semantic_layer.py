@@ -1,0 +1,271 @@
+"""The semantic layer (models/marts/semantic/): dbt parse validates it and writes a
+metric per built-in KPI and the scorecard saved queries into target/semantic_manifest.json;
+MetricFlow's `mf query` on the hand-made data set (fixtures_hand.py), on DuckDB and
+PostgreSQL, gives the values worked out by hand in test_kpis_by_hand.py and those
+recomputed here from fct_kpi_values' numerators and denominators."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import fixtures_hand
+import pytest
+import test_kpis_by_hand as by_hand
+from harness import ENGINES, REPO_ROOT, Warehouse, normalise
+
+D = date.fromisoformat
+BUILTIN_METRICS = {  # kpi_name: metric in fct_kpi_values.value's unit
+    "MTTR": "mttr",
+    "FCR": "fcr_pct",
+    "SLA_COMPLIANCE": "sla_compliance_pct",
+    "SR_BACKLOG": "sr_backlog",
+    "DEPLOY_SUCCESS_RATE": "deploy_success_rate_pct",
+}
+RATIO_KPIS = ("MTTR", "FCR", "SLA_COMPLIANCE", "DEPLOY_SUCCESS_RATE")
+MULTIPLIER = {"MTTR": 1.0, "FCR": 100.0, "SLA_COMPLIANCE": 100.0, "DEPLOY_SUCCESS_RATE": 100.0}
+DECIMALS = {"MTTR": 2, "FCR": 1, "SLA_COMPLIANCE": 1, "DEPLOY_SUCCESS_RATE": 1, "SR_BACKLOG": 0}
+
+
+# --- the semantic manifest (dbt parse, no database) ----------------------------------
+
+@pytest.fixture(scope="module")
+def semantic_manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    warehouse = Warehouse("duckdb", tmp_path_factory.mktemp("semantic_parse"))
+    warehouse.dbt("parse")
+    return json.loads((warehouse.project_dir / "target" / "semantic_manifest.json").read_text())
+
+
+def builtin_kpis() -> list[str]:
+    with (REPO_ROOT / "seeds" / "kpi_definitions.csv").open(encoding="utf-8") as file:
+        return [row["kpi_name"] for row in csv.DictReader(file) if row["is_builtin"] == "true"]
+
+
+def test_a_metric_per_builtin_kpi(semantic_manifest: dict[str, Any]) -> None:
+    metrics = {m["name"]: m for m in semantic_manifest["metrics"]}
+    assert set(builtin_kpis()) == set(BUILTIN_METRICS)
+    for kpi, name in BUILTIN_METRICS.items():
+        assert name in metrics, f"no metric for {kpi}"
+    # ratios are built from the numerator and denominator of that KPI's rows
+    for kpi, name in (("MTTR", "mttr"), ("FCR", "fcr"), ("SLA_COMPLIANCE", "sla_compliance"),
+                      ("DEPLOY_SUCCESS_RATE", "deploy_success_rate")):
+        params = metrics[name]["type_params"]
+        assert metrics[name]["type"] == "ratio"
+        assert params["numerator"]["name"] == "kpi_numerator"
+        assert params["denominator"]["name"] == "kpi_denominator"
+        for side in ("numerator", "denominator"):
+            (where,) = params[side]["filter"]["where_filters"]
+            assert f"= '{kpi}'" in where["where_sql_template"]
+    # the % KPIs in fct_kpi_values.value's unit
+    for name in ("fcr_pct", "sla_compliance_pct", "deploy_success_rate_pct"):
+        assert metrics[name]["type"] == "derived"
+        assert metrics[name]["type_params"]["expr"] == f"{name.removesuffix('_pct')} * 100"
+    # the generic metrics for custom KPIs
+    assert {"kpi_ratio", "kpi_sum", "kpi_level", "kpi_numerator", "kpi_denominator"} <= set(metrics)
+
+
+def test_backlog_is_semi_additive(semantic_manifest: dict[str, Any]) -> None:
+    (daily,) = [m for m in semantic_manifest["semantic_models"] if m["name"] == "kpi_values_daily"]
+    assert daily["node_relation"]["alias"] == "fct_kpi_values_daily"
+    measures = {m["name"]: m for m in daily["measures"]}
+    for name in ("sr_backlog_level", "kpi_level"):
+        assert measures[name]["non_additive_dimension"] == {
+            "name": "period", "window_choice": "max", "window_groupings": ["tenant"],
+        }
+    time_dimensions = [d for d in daily["dimensions"] if d["type"] == "time"]
+    assert [(d["name"], d["expr"]) for d in time_dimensions] == [("period", "period_start")]
+
+
+def test_scorecard_saved_queries(semantic_manifest: dict[str, Any]) -> None:
+    queries = {q["name"]: q["query_params"] for q in semantic_manifest["saved_queries"]}
+    monthly = queries["kpi_scorecard_monthly"]
+    assert set(monthly["metrics"]) == set(BUILTIN_METRICS.values())
+    assert "Entity('tenant')" in monthly["group_by"]
+    assert "TimeDimension('metric_time', 'month')" in monthly["group_by"]
+    assert "TimeDimension('metric_time', 'week')" in queries["kpi_scorecard_weekly"]["group_by"]
+
+
+def test_time_spine(semantic_manifest: dict[str, Any]) -> None:
+    (spine,) = semantic_manifest["project_configuration"]["time_spines"]
+    assert spine["node_relation"]["alias"] == "metricflow_time_spine"
+    assert spine["primary_column"] == {"name": "date_day", "time_granularity": "day"}
+
+
+def test_parse_rejects_an_invalid_semantic_model(tmp_path: Path) -> None:
+    """dbt parse runs MetricFlow's semantic validations: a wrong entity fails it."""
+    warehouse = Warehouse("duckdb", tmp_path)
+    path = warehouse.project_dir / "models" / "marts" / "semantic" / "_semantic__models.yml"
+    path.write_text(path.read_text().replace("window_groupings: [tenant]", "window_groupings: [nobody]"))
+    result = warehouse.dbt("parse", expect_success=False)
+    assert not result.success
+    assert "Semantic Manifest validation failed" in str(result.exception)
+
+
+# --- MetricFlow queries on the hand-made data set ------------------------------------
+
+def mf_executable() -> str:
+    pytest.importorskip("metricflow", reason="dbt-metricflow is not installed (pip install -e '.[dev]')")
+    beside = Path(sys.executable).parent / "mf"
+    found = str(beside) if beside.exists() else shutil.which("mf")
+    if not found:
+        pytest.skip("the mf command is not on PATH")
+    return found
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    mf_executable()
+    warehouse = Warehouse(request.param, tmp_path_factory.mktemp(f"semantic_{request.param}"))
+    fixtures_hand.install(warehouse)
+    warehouse.build(fixtures_hand.AS_OF)
+    release_duckdb()
+    yield warehouse
+    warehouse.drop()
+
+
+def release_duckdb() -> None:
+    """dbt-duckdb keeps the database file open in this process after an in-process dbt
+    run; `mf` runs in another process, which DuckDB's file lock would keep out."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+        DuckDBConnectionManager.close_all_connections()
+
+
+def mf_query(warehouse: Warehouse, *args: str) -> list[dict[str, Any]]:
+    """`mf query ARGS` in the warehouse's project copy (the environment harness.Warehouse.dbt
+    sets), its CSV output as dicts: numbers as floats, empty cells None, times as dates."""
+    output = warehouse.project_dir / "mf_output.csv"
+    env = {
+        **os.environ,
+        "KPI_DUCKDB_PATH": str(warehouse.duckdb_path),
+        "PGDATABASE": warehouse.pg_database,
+        "DBT_TARGET": warehouse.engine,
+        "KPI_AS_OF": fixtures_hand.AS_OF,
+    }
+    completed = subprocess.run(
+        [mf_executable(), "query", *args, "--csv", str(output)],
+        cwd=warehouse.project_dir, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0 and output.exists(), completed.stdout + completed.stderr
+
+    def cell(name: str, text: str) -> Any:
+        if text == "":
+            return None
+        if name.startswith("metric_time"):
+            return D(text[:10])
+        if name == "tenant":
+            return int(text)
+        if name in ("kpi_value__kpi_name", "tenant__tenant_name"):
+            return text
+        return float(text)
+
+    with output.open() as file:
+        return [{k: cell(k, v) for k, v in row.items()} for row in csv.DictReader(file)]
+
+
+def rounded(value: float | None, decimals: int) -> float | None:
+    if value is None:
+        return None
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP))
+
+
+def fct_rows(warehouse: Warehouse, grain: str) -> list[dict[str, Any]]:
+    return [
+        {k: normalise(v) for k, v in row.items()}
+        for row in warehouse.query(
+            f"select tenant_id, kpi_name, period_start, numerator, denominator "
+            f"from marts.fct_kpi_values where grain = '{grain}'"
+        )
+    ]
+
+
+def test_scorecard_by_tenant_and_month(built: Warehouse) -> None:
+    rows = mf_query(built, "--saved-query", "kpi_scorecard_monthly")
+    got = {(r["tenant"], r["metric_time__month"]): r for r in rows}
+
+    # the hand-worked values of test_kpis_by_hand (rounded as fct_kpi_values rounds)
+    checked = 0
+    for (tenant, kpi, grain, start), expected in by_hand.EXPECTED.items():
+        if grain != "MONTHLY" or (tenant, start) not in got:
+            continue
+        value = got[(tenant, start)][BUILTIN_METRICS[kpi]]
+        assert rounded(value, DECIMALS[kpi]) == expected[0], (tenant, kpi, start, value)
+        checked += 1
+    assert checked >= 14
+    assert got[(2, D("2024-03-01"))]["tenant__tenant_name"] == "New York"
+
+    # every tenant, month and KPI: Σ numerator / Σ denominator of the MONTHLY rows (the
+    # backlog: the MONTHLY row's level), unrounded; a tenant-month without rows is absent
+    monthly = fct_rows(built, "MONTHLY")
+    assert {(r["tenant_id"], r["period_start"]) for r in monthly} == set(got)
+    for row in monthly:
+        kpi, value = row["kpi_name"], got[(row["tenant_id"], row["period_start"])][
+            BUILTIN_METRICS[row["kpi_name"]]]
+        if kpi == "SR_BACKLOG":
+            expected = row["numerator"]
+        elif row["denominator"]:
+            expected = MULTIPLIER[kpi] * row["numerator"] / row["denominator"]
+        else:
+            expected = None
+        assert value == pytest.approx(expected, abs=1e-9), (row, value)
+    # tenant 3's deployments are disabled: no rows, no value
+    assert got[(3, D("2024-03-01"))]["deploy_success_rate_pct"] is None
+
+
+def test_ratios_and_backlog_across_tenants_by_week(built: Warehouse) -> None:
+    rows = mf_query(built, "--metrics", "mttr,fcr_pct,sla_compliance_pct,deploy_success_rate_pct,"
+                    "sr_backlog", "--group-by", "metric_time__week")
+    got = {r["metric_time__week"]: r for r in rows}
+    # by hand: week of Monday 4 March, MTTR 13 h / 2 (Seoul) + 25 h / 2 (New York, its
+    # Sunday 10 March) + 3 h / 1 (Utc Shop) = 41 / 5; backlog at each tenant's last day
+    # of the week (10 March): Seoul 1 (102 open at 24:00 KST), New York 1, Utc Shop 1
+    assert got[D("2024-03-04")]["mttr"] == pytest.approx(8.2)
+    assert got[D("2024-03-04")]["sr_backlog"] == 3.0
+    # this week (as_of): 2 + 2 + 1 + 1 (tenant 9)
+    assert got[D("2024-03-11")]["sr_backlog"] == 6.0
+
+    # every week: the tenants' WEEKLY numerators and denominators summed, then divided
+    sums: dict[tuple[date, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for row in fct_rows(built, "WEEKLY"):
+        total = sums[(row["period_start"], row["kpi_name"])]
+        total[0] += row["numerator"]
+        total[1] += row["denominator"] or 0.0
+    assert {week for week, _ in sums} == set(got)
+    for (week, kpi), (numerator, denominator) in sums.items():
+        value = got[week][BUILTIN_METRICS[kpi]]
+        if kpi == "SR_BACKLOG":
+            expected = numerator
+        else:
+            expected = MULTIPLIER[kpi] * numerator / denominator if denominator else None
+        assert value == pytest.approx(expected, abs=1e-9), (week, kpi, value)
+
+
+def test_generic_ratio_by_kpi_name(built: Warehouse) -> None:
+    """kpi_ratio (any RATIO KPI, custom ones too) grouped by KPI, over a date range."""
+    rows = mf_query(
+        built, "--metrics", "kpi_ratio,kpi_level", "--group-by", "kpi_value__kpi_name",
+        "--where", "{{ Entity('tenant') }} = 1",
+        "--start-time", "2024-03-01", "--end-time", "2024-03-15",
+    )
+    got = {r["kpi_value__kpi_name"]: r for r in rows}
+    # tenant 1, March (KST): the MONTHLY rows' ratios, as fractions; the backlog now
+    assert got["MTTR"]["kpi_ratio"] == pytest.approx(24 / 4)
+    assert got["FCR"]["kpi_ratio"] == pytest.approx(6 / 8)
+    assert got["SLA_COMPLIANCE"]["kpi_ratio"] == pytest.approx(6 / 7)
+    assert got["DEPLOY_SUCCESS_RATE"]["kpi_ratio"] == pytest.approx(2 / 4)
+    assert got["SR_BACKLOG"]["kpi_ratio"] is None
+    assert got["SR_BACKLOG"]["kpi_level"] == 2.0
+    assert all(got[kpi]["kpi_level"] is None for kpi in RATIO_KPIS)
