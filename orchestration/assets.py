@@ -6,7 +6,10 @@ Five dbt asset definitions, because Dagster runs one partitions definition per s
 - `kpi_daily_facts`, `kpi_weekly_facts`, `kpi_monthly_facts`: the fact table of each
   grain, partitioned by UTC day, Monday week and month; a partition (or a range, in one
   run) is passed to dbt as the recompute window KPI_MIN_DATE / KPI_MAX_DATE;
-- `kpi_marts`: fct_kpi_values (the union view), kpi_scorecard, tenant_kpi_status.
+- `kpi_marts`: fct_kpi_values (the union view), kpi_scorecard, tenant_kpi_status,
+  kpi_scorecard_trend.
+And one asset outside dbt, `reports/kpi_scorecard_report`: the HTML scorecard rendered from
+the marts (orchestration/report.py).
 Dagster decides when and which window; dbt decides what.
 """
 
@@ -17,13 +20,21 @@ import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+    get_asset_key_for_model,
+)
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from orchestration import report
 from orchestration.environment import patched_env
 
 FACT_MODELS = {
@@ -31,7 +42,7 @@ FACT_MODELS = {
     "weekly": "fct_kpi_values_weekly",
     "monthly": "fct_kpi_values_monthly",
 }
-MART_MODELS = "fct_kpi_values kpi_scorecard tenant_kpi_status"
+MART_MODELS = "fct_kpi_values kpi_scorecard tenant_kpi_status kpi_scorecard_trend"
 CORE_EXCLUDE = f"tag:kpi_facts {MART_MODELS}"
 # every dbt step takes the warehouse pool: with a limit of 1 (dagster.yaml), two runs
 # never write the same warehouse at once (DuckDB also allows a single writer)
@@ -164,22 +175,62 @@ def _run_results(invocation: Any) -> dict[str, Any] | None:
         return None
 
 
+REPORT_KEY = dg.AssetKey(["reports", "kpi_scorecard_report"])
+
+
+def publish_report(project: DbtProject) -> dict[str, Any]:
+    """Renders the scorecard report from the marts of the project's target (into
+    KPI_REPORT_DIR) and returns its materialization metadata: the asset and the full
+    refresh job's report op share it."""
+    written = report.publish(project.target, base=Path(project.project_dir))
+    return {
+        **{f"path_{language}": dg.MetadataValue.path(str(path))
+           for language, path in written.paths.items()},
+        "tenant_count": dg.MetadataValue.int(written.tenant_count),
+        **{f"tenants_{status.lower()}": dg.MetadataValue.int(count)
+           for status, count in written.status_counts.items()},
+        "summary": dg.MetadataValue.md(written.markdown),
+    }
+
+
+def build_report_asset(project: DbtProject, marts: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=REPORT_KEY,
+        deps=[get_asset_key_for_model([marts], name)
+              for name in ("kpi_scorecard", "tenant_kpi_status", "kpi_scorecard_trend")],
+        group_name="reports",
+        kinds={"html"},
+        description=(
+            "The scorecard report people look at: per tenant, each KPI's traffic light, value "
+            "against target and a 12-period trend; scorecard.en.html and scorecard.ko.html "
+            "in KPI_REPORT_DIR (default reports/)."
+        ),
+        # reads the warehouse: not while a run writes it (DuckDB: one writer, no reader)
+        pool=WAREHOUSE_POOL,
+    )
+    def kpi_scorecard_report() -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata=publish_report(project))
+
+    return kpi_scorecard_report
+
+
 @dataclass(frozen=True)
 class KpiAssets:
     core: dg.AssetsDefinition
     facts: dict[str, dg.AssetsDefinition]  # by grain
     marts: dg.AssetsDefinition
+    report: dg.AssetsDefinition
 
     def all(self) -> list[dg.AssetsDefinition]:
-        return [self.core, *self.facts.values(), self.marts]
+        return [self.core, *self.facts.values(), self.marts, self.report]
 
 
 def build_assets(
     project: DbtProject,
     partitions: Mapping[str, dg.TimeWindowPartitionsDefinition],
 ) -> KpiAssets:
-    """The five dbt asset definitions of `project`; a backfill of a fact table's range
-    runs once, with the whole range as the window."""
+    """The five dbt asset definitions of `project` and the report; a backfill of a fact
+    table's range runs once, with the whole range as the window."""
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -224,4 +275,5 @@ def build_assets(
             )
 
         facts[grain] = fact_assets
-    return KpiAssets(core=kpi_core, facts=facts, marts=kpi_marts)
+    return KpiAssets(core=kpi_core, facts=facts, marts=kpi_marts,
+                     report=build_report_asset(project, kpi_marts))

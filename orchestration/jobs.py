@@ -1,5 +1,6 @@
-"""Jobs: one per grain (the warehouse core, that grain's fact table, the marts), and the
-full refresh (no partitions) for the first load and recoveries."""
+"""Jobs: one per grain (the warehouse core, that grain's fact table, the marts, the
+scorecard report), and the full refresh (no partitions) for the first load and recoveries,
+which renders the report too."""
 
 
 import shutil
@@ -13,9 +14,11 @@ from dagster_dbt import DbtCliResource, DbtProject
 from orchestration.assets import (
     BUILD,
     GRAIN_TAG,
+    REPORT_KEY,
     WAREHOUSE_POOL,
     KpiAssets,
     _run_as_of,
+    publish_report,
     raise_for_failure,
     translator,
 )
@@ -33,9 +36,12 @@ def build_grain_jobs(
             name=f"kpi_{grain}_job",
             description=(
                 f"Refreshes the warehouse core, recomputes the {grain} KPI facts of the "
-                f"selected {grain} partition(s) (UTC) and rebuilds the marts."
+                f"selected {grain} partition(s) (UTC), rebuilds the marts and renders the "
+                "scorecard report."
             ),
-            selection=dg.AssetSelection.assets(assets.core, assets.facts[grain], assets.marts),
+            selection=dg.AssetSelection.assets(
+                assets.core, assets.facts[grain], assets.marts, assets.report
+            ),
             partitions_def=partitions[grain],
             tags={**RUN_TAGS, GRAIN_TAG: grain},
         )
@@ -48,7 +54,8 @@ def build_full_refresh_job(assets: KpiAssets, project: DbtProject) -> dg.JobDefi
     fact tables is recomputed, each table in one delete + insert transaction (not
     `--full-refresh`, whose table swap drops the fct_kpi_values view for a while and can
     deadlock with readers), so BI readers see the old rows or the new ones. Each fact
-    partition is recorded as materialized. Transient database errors are retried."""
+    partition is recorded as materialized. Transient database errors are retried. Then
+    the scorecard report is rendered (recorded as the report asset's materialization)."""
     partitioned = {
         key: assets_def.partitions_def
         for assets_def in assets.facts.values()
@@ -58,7 +65,7 @@ def build_full_refresh_job(assets: KpiAssets, project: DbtProject) -> dg.JobDefi
     @dg.op(
         name="dbt_build_full_refresh",
         description="dbt build of every seed, model and test, every period recomputed.",
-        out={},
+        out={"built": dg.Out(dg.Nothing)},
         pool=WAREHOUSE_POOL,
     )
     def dbt_build_full_refresh(
@@ -85,8 +92,19 @@ def build_full_refresh_job(assets: KpiAssets, project: DbtProject) -> dg.JobDefi
                 else:
                     yield event
             raise_for_failure(context, invocation)
+            yield dg.Output(None, "built")
         finally:
             shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+    @dg.op(
+        name="render_scorecard_report",
+        description="Renders the scorecard report from the rebuilt marts.",
+        ins={"built": dg.In(dg.Nothing)},
+        out={},
+        pool=WAREHOUSE_POOL,
+    )
+    def render_scorecard_report() -> Iterator[dg.AssetMaterialization]:
+        yield dg.AssetMaterialization(asset_key=REPORT_KEY, metadata=publish_report(project))
 
     @dg.job(
         name="kpi_full_refresh_job",
@@ -98,6 +116,6 @@ def build_full_refresh_job(assets: KpiAssets, project: DbtProject) -> dg.JobDefi
         tags=RUN_TAGS,
     )
     def kpi_full_refresh_job() -> None:
-        dbt_build_full_refresh()
+        render_scorecard_report(dbt_build_full_refresh())
 
     return kpi_full_refresh_job

@@ -1,12 +1,14 @@
 """The Dagster layer: definitions, schedules with a fixed clock, partitioned runs on the
 hand-made fixture (DuckDB and PostgreSQL) against values worked out by hand and against a
-full build, backfills equal to a full refresh, UTC partitions and local tenant days."""
+full build, backfills equal to a full refresh, UTC partitions and local tenant days, the
+scorecard report refreshed by the jobs."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import dagster as dg
 import fixtures_hand
@@ -14,6 +16,7 @@ import pytest
 from dagster_dbt import DbtProject
 from harness import REPO_ROOT, Warehouse, normalise, patched_env
 
+from orchestration.assets import REPORT_KEY
 from orchestration.definitions import build_definitions
 from orchestration.schedules import RANGE_END, RANGE_START
 from orchestration.settings import Settings
@@ -42,7 +45,12 @@ def test_every_dbt_node_is_an_asset_with_lineage_and_groups(repo_defs: dg.Defini
     models = {f"{n['schema']}/{n['name']}" for n in manifest["nodes"].values()
               if n["resource_type"] in ("model", "seed")}
     sources = {f"{s['source_name']}/{s['name']}" for s in manifest["sources"].values()}
-    assert models | sources == keys
+    # and the one asset outside dbt, the report rendered from the marts
+    assert models | sources | {"reports/kpi_scorecard_report"} == keys
+    report = graph.get(REPORT_KEY)
+    assert report.group_name == "reports"
+    assert report.parent_keys == {dg.AssetKey(["marts", name]) for name in (
+        "kpi_scorecard", "tenant_kpi_status", "kpi_scorecard_trend")}
     assert {"marts/fct_kpi_values", "marts/kpi_scorecard", "itsm/service_requests"} <= keys
     # lineage: the daily facts read the period values, the union view reads the facts
     parents = graph.get(dg.AssetKey(["marts", "fct_kpi_values"])).parent_keys
@@ -121,16 +129,19 @@ class Orchestrated:
         project = DbtProject(project_dir=warehouse.project_dir,
                              profiles_dir=warehouse.project_dir, target=warehouse.engine)
         self.defs = build_definitions(SETTINGS, project)
+        self.report_dir = warehouse.project_dir.parent / "reports"
         self.env = {"KPI_DUCKDB_PATH": str(warehouse.duckdb_path),
                     "PGDATABASE": warehouse.pg_database, "KPI_AS_OF": fixtures_hand.AS_OF,
-                    "DBT_TARGET": None}
+                    "DBT_TARGET": None, "KPI_REPORT_DIR": str(self.report_dir)}
 
-    def run_job(self, job: str, first: str | None = None, last: str | None = None) -> None:
+    def run_job(self, job: str, first: str | None = None,
+                last: str | None = None) -> dg.ExecuteInProcessResult:
         tags = {RANGE_START: first, RANGE_END: last or first} if first else None
         with patched_env(self.env):
             result = self.defs.resolve_job_def(job).execute_in_process(
                 tags=tags, instance=dg.DagsterInstance.ephemeral())
         assert result.success
+        return result
 
     def materialize(self, grain: str, partition: str, kpis: list[str] | None = None) -> None:
         run_config = {"ops": {f"kpi_{grain}_facts": {"config": {"kpis": kpis}}}} if kpis else None
@@ -223,6 +234,37 @@ def test_the_daily_job_reprocesses_only_the_changed_requests(orchestrated: Orche
         "select count(*) as n from intermediate.int_kpi__measurement_changes") == [{"n": 0}]
     orchestrated.run_job("kpi_full_refresh_job")
     assert _core_tables(orchestrated) == incremental
+
+
+def _report_metadata(result: dg.ExecuteInProcessResult) -> dict:
+    [event] = [e for e in result.get_asset_materialization_events()
+               if e.asset_key == REPORT_KEY]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def test_the_jobs_render_the_scorecard_report(orchestrated: Orchestrated) -> None:
+    # the full refresh job's second op renders it after the dbt build
+    full = _report_metadata(orchestrated.run_job("kpi_full_refresh_job"))
+    for path in orchestrated.report_dir.iterdir():
+        path.unlink()
+    # the daily job (what kpi_daily_schedule launches) renders it after the marts
+    result = orchestrated.run_job("kpi_daily_job", "2024-03-14", "2024-03-15")
+    steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"]
+    assert steps.index("reports__kpi_scorecard_report") > steps.index("kpi_marts")
+    metadata = _report_metadata(result)
+    assert metadata == full
+    # tenant_kpi_status by hand (test_kpis_by_hand): Seoul, New York, Utc Shop RED; 9 GREEN
+    assert metadata["tenant_count"] == 4
+    assert {k: v for k, v in metadata.items() if k.startswith("tenants_")} == {
+        "tenants_red": 3, "tenants_yellow": 0, "tenants_green": 1, "tenants_no_data": 0}
+    paths = {metadata["path_en"], metadata["path_ko"]}
+    assert paths == {str(orchestrated.report_dir / f"scorecard.{lang}.html") for lang in ("en", "ko")}
+    assert all(Path(path).stat().st_size > 0 for path in paths)
+    markdown = metadata["summary"].splitlines()
+    assert markdown[0].startswith("| Tenant | Overall | DEPLOY_SUCCESS_RATE | FCR | MTTR |")
+    assert len(markdown) == 2 + 4
+    assert "| Seoul (1) | 🔴 RED | 🔴 RED 50% | 🟡 YELLOW 75% | 🔴 RED 6 h |" in markdown[2]
+    assert "| Tenant 9 (9) | 🟢 GREEN | ⚪ NO_DATA — |" in markdown[5]
 
 
 def test_partitions_recompute_only_their_periods(orchestrated: Orchestrated) -> None:
@@ -381,7 +423,7 @@ def test_failed_test_blocks_downstream_and_alerts(orchestrated: Orchestrated) ->
 def exact_marts(warehouse: Warehouse) -> dict[str, list[tuple]]:
     """Every mart row as stored (no rounding), without the calculation time."""
     marts = {}
-    for table in ("fct_kpi_values", "kpi_scorecard", "tenant_kpi_status"):
+    for table in ("fct_kpi_values", "kpi_scorecard", "tenant_kpi_status", "kpi_scorecard_trend"):
         rows = warehouse.query(f"select * from marts.{table}")
         marts[table] = sorted(
             tuple((k, v) for k, v in row.items() if k != "calculated_at") for row in rows

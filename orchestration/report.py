@@ -1,0 +1,556 @@
+"""The scorecard report: self-contained HTML pages, one in English and one in Korean
+(scorecard.en.html, scorecard.ko.html, linked to each other), and a Markdown summary.
+
+Presentation only. Every light, value, target and trend point is read as dbt computed it
+from marts.tenant_kpi_status, marts.kpi_scorecard and marts.kpi_scorecard_trend (`select *
+from` each; no KPI rule lives here). The pages need no network: inline CSS and SVG, system
+fonts. Where they go: env KPI_REPORT_DIR (default reports/ under the project).
+
+    python -m orchestration.report [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from orchestration.demo_data import postgres_params_from_env
+
+Row = dict[str, Any]
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+RELATIONS = ("tenant_kpi_status", "kpi_scorecard", "kpi_scorecard_trend")
+LANGUAGES = ("en", "ko")
+STATUSES = ("RED", "YELLOW", "GREEN", "NO_DATA")  # worst first
+# per light: the dot's colour, a badge's background and text colour
+PALETTE = {
+    "GREEN": ("#1a7f37", "#dafbe1", "#116329"),
+    "YELLOW": ("#d4a72c", "#fff8c5", "#7d4e00"),
+    "RED": ("#cf222e", "#ffebe9", "#a40e26"),
+    "NO_DATA": ("#8c959f", "#eff2f5", "#59636e"),
+}
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MARKDOWN_ICONS = {"GREEN": "🟢", "YELLOW": "🟡", "RED": "🔴", "NO_DATA": "⚪"}
+DASH = "—"
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "language_name": "English", "title": "KPI scorecard", "as_of": "As of",
+        "overall_status": "Overall status", "tenants": "tenants", "overview": "Overview",
+        "tenant": "Tenant", "overall": "Overall", "kpi": "KPI", "status": "Status",
+        "period": "Period", "value": "Value", "target": "Target",
+        "achievement": "Achievement", "trend": "Trend", "to_date": "to date",
+        "GREEN": "Green", "YELLOW": "Yellow", "RED": "Red", "NO_DATA": "No data",
+        "not_enabled": "not enabled", "no_kpis": "No KPI is enabled for this tenant.",
+        "DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "span": "{count} {unit}",
+        "week_of": "week of {}",
+        "unit_hours": "{} h", "unit_count": "{}", "target_line": "Dashed line: target",
+        "legend": "Lights: achievement ≥ 95 % green, ≥ 80 % yellow, else red (lower-is-better "
+                  "KPIs: at or under target green, up to 1.2 × target yellow).",
+    },
+    "ko": {
+        "language_name": "한국어", "title": "KPI 스코어카드", "as_of": "기준 시각",
+        "overall_status": "전체 현황", "tenants": "테넌트", "overview": "한눈에 보기",
+        "tenant": "테넌트", "overall": "종합", "kpi": "KPI", "status": "상태",
+        "period": "기간", "value": "실적", "target": "목표",
+        "achievement": "달성률", "trend": "추이", "to_date": "진행 중",
+        "GREEN": "정상", "YELLOW": "주의", "RED": "위험", "NO_DATA": "데이터 없음",
+        "not_enabled": "미사용", "no_kpis": "이 테넌트에 사용 중인 KPI가 없습니다.",
+        "DAILY": "일", "WEEKLY": "주", "MONTHLY": "개월", "span": "{count}{unit}",
+        "week_of": "{} 주",
+        "unit_hours": "{}시간", "unit_count": "{}건", "target_line": "점선: 목표",
+        "legend": "신호등: 달성률 95% 이상 정상, 80% 이상 주의, 그 외 위험 (낮을수록 좋은 KPI: "
+                  "목표 이하 정상, 목표의 1.2배까지 주의).",
+    },
+}
+
+
+class ReportError(RuntimeError):
+    pass
+
+
+@dataclass
+class Marts:
+    """The rows of the three marts the report shows, indexed for the page."""
+
+    tenants: list[Row]
+    scorecard: list[Row]
+    trend: list[Row]
+    _cards: dict[Any, list[Row]] = field(init=False, repr=False)
+    _points: dict[tuple[Any, str], list[Row]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.tenants = sorted(self.tenants, key=lambda t: t["tenant_id"])
+        self._cards, self._points = {}, {}
+        for card in sorted(self.scorecard, key=lambda c: c["kpi_name"]):
+            self._cards.setdefault(card["tenant_id"], []).append(card)
+        for point in sorted(self.trend, key=lambda p: p["period_start"]):
+            self._points.setdefault((point["tenant_id"], point["kpi_name"]), []).append(point)
+
+    def cards(self, tenant_id: Any) -> list[Row]:
+        """A tenant's scorecard rows, by KPI name."""
+        return self._cards.get(tenant_id, [])
+
+    def points(self, tenant_id: Any, kpi_name: str) -> list[Row]:
+        """The trend of one scorecard KPI, oldest period first."""
+        return self._points.get((tenant_id, kpi_name), [])
+
+    def status_counts(self) -> dict[str, int]:
+        """Tenants per overall light, every light present."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for tenant in self.tenants:
+            counts[tenant["overall_status"]] += 1
+        return counts
+
+    def kpi_names(self) -> list[str]:
+        return sorted({c["kpi_name"] for c in self.scorecard})
+
+    def as_of(self) -> str:
+        stamp = next((r["as_of"] for r in (*self.tenants, *self.scorecard)), None)
+        return f"{stamp:%Y-%m-%d %H:%M} UTC" if stamp else DASH
+
+
+@dataclass(frozen=True)
+class Report:
+    """What publish() wrote."""
+
+    paths: dict[str, Path]  # by language
+    tenant_count: int
+    status_counts: dict[str, int]
+    markdown: str
+
+
+# --- reading the marts ------------------------------------------------------------------
+
+def duckdb_path(base: Path = PROJECT_DIR) -> Path:
+    """The DuckDB file of the duckdb target: KPI_DUCKDB_PATH (relative to `base`, the dbt
+    project folder) or data/kpi.duckdb."""
+    path = Path(os.environ.get("KPI_DUCKDB_PATH") or "data/kpi.duckdb")
+    return path if path.is_absolute() else base / path
+
+
+def read_marts(target: str | None = None, base: Path = PROJECT_DIR) -> Marts:
+    """The three marts, read in one connection: the DuckDB file read-only, or PostgreSQL
+    (PG* variables) in one read-only snapshot, by `target` (default DBT_TARGET, duckdb)."""
+    target = target or os.environ.get("DBT_TARGET") or "duckdb"
+    queries = [f"select * from marts.{relation}" for relation in RELATIONS]
+    if target == "duckdb":
+        import duckdb
+
+        path = duckdb_path(base)
+        if not path.exists():
+            raise ReportError(f"{path} does not exist: build the marts first")
+        try:
+            conn = duckdb.connect(str(path), read_only=True)
+        except duckdb.ConnectionException:
+            # this process already holds the file open (dbt-duckdb ran in-process, as in
+            # `kpi demo`): DuckDB then only allows a connection of the same configuration
+            conn = duckdb.connect(str(path))
+        try:
+            results = [_rows(conn.execute(sql)) for sql in queries]
+        finally:
+            conn.close()
+    elif target == "postgres":
+        import psycopg2
+
+        conn = psycopg2.connect(**postgres_params_from_env())
+        try:
+            conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+            cursor = conn.cursor()
+            results = []
+            for sql in queries:
+                cursor.execute(sql)
+                results.append(_rows(cursor))
+        finally:
+            conn.close()
+    else:
+        raise ReportError(f"unknown target {target!r} (duckdb or postgres)")
+    tenants, scorecard, trend = results
+    return Marts(tenants, scorecard, trend)
+
+
+def _rows(cursor: Any) -> list[Row]:
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# --- formatting -------------------------------------------------------------------------
+
+def format_number(value: float | None) -> str:
+    """1,234.5 / 6 / 85.7: as stored (dbt rounded it), without trailing zeros."""
+    if value is None:
+        return DASH
+    text = f"{value:,.4f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def format_value(value: float | None, unit: str | None, language: str) -> str:
+    if value is None:
+        return DASH
+    number = format_number(value)
+    if unit == "%":
+        return f"{number}%"
+    if unit in ("hours", "count"):
+        return LABELS[language][f"unit_{unit}"].format(number)
+    return f"{number} {unit}" if unit else number
+
+
+def format_period(grain: str, start: date, language: str) -> str:
+    if grain == "MONTHLY":
+        if language == "en":
+            return f"{MONTHS_EN[start.month - 1]} {start.year}"
+        return f"{start.year}년 {start.month}월"
+    if grain == "WEEKLY":
+        return LABELS[language]["week_of"].format(start.isoformat())
+    return start.isoformat()
+
+
+def format_span(count: int, grain: str, language: str) -> str:
+    """12 days / 2 months / 12일 / 2개월."""
+    unit = LABELS[language][grain]
+    if language == "en" and count != 1:
+        unit += "s"
+    return LABELS[language]["span"].format(count=count, unit=unit)
+
+
+def _axis_date(grain: str, start: date) -> str:
+    return f"{start:%Y-%m}" if grain == "MONTHLY" else start.isoformat()
+
+
+# --- HTML -------------------------------------------------------------------------------
+
+CSS = """
+:root { color-scheme: light; --ink: #1f2328; --muted: #59636e; --line: #d1d9e0;
+  --card: #ffffff; --page: #f6f8fa; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--page); color: var(--ink); line-height: 1.45;
+  font: 15px/1.45 "Noto Sans", "Noto Sans CJK KR", "Apple SD Gothic Neo", "Malgun Gothic",
+  "Segoe UI", system-ui, -apple-system, "DejaVu Sans", sans-serif; }
+main { max-width: 1120px; margin: 0 auto; padding: 28px 24px 48px; }
+.top { display: flex; justify-content: space-between; align-items: baseline; gap: 16px; }
+h1 { font-size: 26px; margin: 0; }
+h2 { font-size: 18px; margin: 0; }
+.meta, .legend, .tid, .axis, .sub { color: var(--muted); }
+.meta { margin: 4px 0 20px; }
+.lang { font-size: 14px; padding: 4px 12px; border: 1px solid var(--line); border-radius: 999px;
+  color: var(--ink); text-decoration: none; background: var(--card); }
+.panel { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
+  padding: 18px 20px; margin-bottom: 18px; break-inside: avoid; }
+.tiles { display: grid; grid-template-columns: repeat(4, 1fr); gap: 12px; margin-top: 12px; }
+.tile { border: 1px solid var(--line); border-left: 6px solid var(--c); border-radius: 8px;
+  padding: 10px 14px; }
+.tile .count { font-size: 30px; font-weight: 700; display: block; }
+.light { display: inline-flex; align-items: center; gap: 7px; white-space: nowrap;
+  font-weight: 600; }
+.dot { width: 12px; height: 12px; border-radius: 50%; background: var(--c);
+  display: inline-block; flex: none; }
+.badge { padding: 3px 12px 3px 9px; border-radius: 999px; background: var(--bg);
+  color: var(--fg); border: 1px solid var(--c); }
+table { border-collapse: collapse; width: 100%; margin-top: 12px; }
+th { text-align: left; font-size: 12px; text-transform: uppercase; letter-spacing: .04em;
+  color: var(--muted); font-weight: 600; border-bottom: 1px solid var(--line);
+  padding: 6px 10px; }
+td { padding: 10px; border-bottom: 1px solid #eaeef2; vertical-align: middle; }
+tr:last-child td { border-bottom: 0; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.num { text-align: right; }
+.kpi-name { font-weight: 600; }
+.sub { font-size: 12px; display: block; }
+.value { font-size: 17px; font-weight: 700; }
+.bar { height: 4px; background: #eaeef2; border-radius: 2px; margin-top: 4px; }
+.bar span { display: block; height: 100%; border-radius: 2px; background: var(--c); }
+.tenant-head { display: flex; align-items: center; gap: 14px; flex-wrap: wrap; }
+.tenant-head .counts { margin-left: auto; color: var(--muted); font-size: 13px; }
+.trend svg { display: block; }
+.axis { display: flex; justify-content: space-between; font-size: 11px; width: 200px; }
+.axis span:only-child { margin: 0 auto; }
+.overview td, .overview th { text-align: center; padding: 6px 8px; }
+.overview td:first-child, .overview th:first-child { text-align: left; white-space: nowrap; }
+.overview a { color: var(--ink); }
+.legend { font-size: 12px; margin-top: 10px; }
+@media print { body { background: #fff; } .panel { border-color: #bbb; } }
+""" + "".join(
+    f'[data-status="{status}"] {{ --c: {dot}; --bg: {background}; --fg: {text}; }}\n'
+    for status, (dot, background, text) in {**PALETTE, "NOT_ENABLED": PALETTE["NO_DATA"]}.items()
+)
+
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 200, 44, 5
+
+
+def light(status: str | None, language: str, role: str = "light") -> str:
+    """A traffic light: coloured dot and word; data-status NOT_ENABLED when null."""
+    status_key = status or "NOT_ENABLED"
+    word = LABELS[language][status] if status else LABELS[language]["not_enabled"]
+    return (f'<span class="light" data-role="{role}" data-status="{escape(status_key)}">'
+            f'<span class="dot" aria-hidden="true"></span>{escape(word)}</span>')
+
+
+def sparkline(points: Sequence[Row], unit: str | None, language: str) -> str:
+    """Inline SVG of a KPI's last periods: the value line, the target (dashed), one dot per
+    period coloured by its light (a hollow dot on the floor when it has no value)."""
+    if not points:
+        return ""
+    numbers = [p[column] for p in points for column in ("value", "target")
+               if p[column] is not None]
+    low, high = (min(numbers), max(numbers)) if numbers else (0.0, 1.0)
+    if math.isclose(low, high):
+        low, high = low - 1, high + 1
+    width = CHART_WIDTH - 2 * CHART_PAD
+    step = width / (len(points) - 1) if len(points) > 1 else 0.0
+
+    def x(index: int) -> float:
+        return CHART_PAD + (index * step if len(points) > 1 else width / 2)
+
+    def y(value: float) -> float:
+        return CHART_PAD + (high - value) / (high - low) * (CHART_HEIGHT - 2 * CHART_PAD)
+
+    def lines(column: str, css: str, steps: bool = False) -> list[str]:
+        """Polylines through the non-null values of `column`; as steps (each value held
+        over its period's width: targets change at a period's start) when `steps`."""
+        half = step / 2 if len(points) > 1 else width / 2
+        runs: list[list[str]] = [[]]
+        for index, point in enumerate(points):
+            if point[column] is None:
+                runs.append([])
+            elif steps:
+                level = y(point[column])
+                left = max(x(index) - half, CHART_PAD)
+                right = min(x(index) + half, CHART_PAD + width)
+                runs[-1] += [f"{left:.1f},{level:.1f}", f"{right:.1f},{level:.1f}"]
+            else:
+                runs[-1].append(f"{x(index):.1f},{y(point[column]):.1f}")
+        return [f'<polyline points="{" ".join(run)}" {css}/>' for run in runs if len(run) > 1]
+
+    parts = [*lines("target", 'data-line="target" fill="none" stroke="#8c959f" '
+                              'stroke-width="1" stroke-dasharray="3 3"', steps=True),
+             *lines("value", 'data-line="value" fill="none" stroke="#57606a" '
+                             'stroke-width="1.5"')]
+    labels = LABELS[language]
+    for index, point in enumerate(points):
+        status = point["status"]
+        word = labels[status] if status else labels["not_enabled"]
+        tip = (f"{format_period(point['grain'], point['period_start'], language)}: "
+               f"{format_value(point['value'], unit, language)} ({word})")
+        common = (f'data-period="{point["period_start"].isoformat()}" '
+                  f'data-status="{escape(status or "NOT_ENABLED")}"')
+        radius = 3.6 if point["is_current"] else 2.6
+        if point["value"] is None:
+            parts.append(f'<circle {common} cx="{x(index):.1f}" cy="{CHART_HEIGHT - 3}" r="2" '
+                         f'fill="#ffffff" stroke="#8c959f"><title>{escape(tip)}</title></circle>')
+        else:
+            parts.append(f'<circle {common} cx="{x(index):.1f}" cy="{y(point["value"]):.1f}" '
+                         f'r="{radius}" fill="{PALETTE[status or "NO_DATA"][0]}" stroke="#ffffff" '
+                         f'stroke-width="1"><title>{escape(tip)}</title></circle>')
+    first, last = points[0], points[-1]
+    span = format_span(len(points), last["grain"], language)
+    dates = [_axis_date(last["grain"], last["period_start"])]
+    if len(points) > 1:
+        dates = [_axis_date(first["grain"], first["period_start"]), span, *dates]
+    return (
+        f'<svg role="img" aria-label="{escape(labels["trend"])}: {escape(span)}" '
+        f'width="{CHART_WIDTH}" height="{CHART_HEIGHT}" '
+        f'viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}">{"".join(parts)}</svg>'
+        f'<div class="axis">{"".join(f"<span>{escape(d)}</span>" for d in dates)}'
+        "</div>"
+    )
+
+
+def _kpi_label(card: Row, language: str) -> str:
+    label = card["display_name"] if language == "ko" else card["display_name_en"]
+    return str(label or card["kpi_name"])
+
+
+def _kpi_row(card: Row, marts: Marts, language: str) -> str:
+    unit, status = card["unit"], card["status"]
+    value, target = (format_value(card[c], unit, language) for c in ("value", "target"))
+    achievement = card["achievement_pct"]
+    bar = "" if achievement is None else (
+        f'<div class="bar" data-status="{escape(status)}">'
+        f'<span style="width:{min(max(achievement, 0.0), 100.0):.1f}%"></span></div>')
+    period = format_period(card["grain"], card["period_start"], language)
+    return (
+        f'<tr data-kpi="{escape(card["kpi_name"])}" data-status="{escape(status)}">'
+        f'<td><span class="kpi-name">{escape(_kpi_label(card, language))}</span>'
+        f'<span class="sub">{escape(card["kpi_name"])}</span></td>'
+        f'<td data-col="status">{light(status, language)}</td>'
+        f'<td data-col="period">{escape(period)}'
+        f'<span class="sub">{escape(LABELS[language]["to_date"])}</span></td>'
+        f'<td class="num value" data-col="value">{escape(value)}</td>'
+        f'<td class="num" data-col="target">{escape(target)}</td>'
+        f'<td class="num" data-col="achievement">'
+        f'{escape(DASH if achievement is None else f"{format_number(achievement)}%")}{bar}</td>'
+        f'<td class="trend" data-col="trend">'
+        f'{sparkline(marts.points(card["tenant_id"], card["kpi_name"]), unit, language)}</td>'
+        "</tr>"
+    )
+
+
+def _tenant_section(tenant: Row, marts: Marts, language: str) -> str:
+    labels = LABELS[language]
+    tenant_id = tenant["tenant_id"]
+    counts = " · ".join(f"{tenant[f'{status.lower()}_count']} {labels[status]}"
+                        for status in STATUSES)
+    cards = marts.cards(tenant_id)
+    head = "".join(f'<th class="{css}">{escape(labels[key])}</th>' for key, css in (
+        ("kpi", ""), ("status", ""), ("period", ""), ("value", "num"), ("target", "num"),
+        ("achievement", "num"), ("trend", "")))
+    body = (f"<table><thead><tr>{head}</tr></thead><tbody>"
+            f"{''.join(_kpi_row(card, marts, language) for card in cards)}</tbody></table>"
+            if cards else f'<p class="sub">{escape(labels["no_kpis"])}</p>')
+    return (
+        f'<section class="panel tenant" id="tenant-{escape(str(tenant_id))}" '
+        f'data-tenant="{escape(str(tenant_id))}" data-status="{escape(tenant["overall_status"])}">'
+        f'<div class="tenant-head"><h2>{escape(str(tenant["tenant_name"]))} '
+        f'<span class="tid">#{escape(str(tenant_id))}</span></h2>'
+        f'<span class="badge light" data-role="overall" '
+        f'data-status="{escape(tenant["overall_status"])}">'
+        f'<span class="dot" aria-hidden="true"></span>'
+        f'{escape(labels["overall"])}: {escape(labels[tenant["overall_status"]])}</span>'
+        f'<span class="counts">{escape(counts)}</span></div>{body}</section>'
+    )
+
+
+def _overview(marts: Marts, language: str) -> str:
+    labels = LABELS[language]
+    names = marts.kpi_names()
+    labels_by_kpi = {c["kpi_name"]: _kpi_label(c, language) for c in marts.scorecard}
+    head = "".join(f"<th>{escape(labels_by_kpi[name])}</th>" for name in names)
+    rows = []
+    for tenant in marts.tenants:
+        by_kpi = {c["kpi_name"]: c for c in marts.cards(tenant["tenant_id"])}
+        cells = "".join(
+            f'<td>{light(by_kpi[name]["status"], language, "cell")}</td>' if name in by_kpi
+            else f"<td>{DASH}</td>" for name in names)
+        rows.append(
+            f'<tr data-tenant="{escape(str(tenant["tenant_id"]))}"><td>'
+            f'<a href="#tenant-{escape(str(tenant["tenant_id"]))}">'
+            f'{escape(str(tenant["tenant_name"]))}</a></td>'
+            f'<td>{light(tenant["overall_status"], language, "cell")}</td>{cells}</tr>')
+    return (f'<section class="panel overview"><h2>{escape(labels["overview"])}</h2>'
+            f'<table><thead><tr><th>{escape(labels["tenant"])}</th>'
+            f'<th>{escape(labels["overall"])}</th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>'
+            f'<p class="legend">{escape(labels["legend"])} {escape(labels["target_line"])}.</p>'
+            "</section>")
+
+
+def render_html(marts: Marts, language: str) -> str:
+    """The whole page in `language` (en or ko), linking to the other language's file."""
+    labels = LABELS[language]
+    other = next(code for code in LANGUAGES if code != language)
+    counts = marts.status_counts()
+    tiles = "".join(
+        f'<div class="tile" data-status="{status}" data-role="summary">'
+        f'<span class="count">{counts[status]}</span>{light(status, language, "summary-light")}'
+        "</div>" for status in STATUSES)
+    title = labels["title"]
+    return (
+        f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body><main>"
+        f'<div class="top"><h1>{escape(title)}</h1>'
+        f'<a class="lang" href="{file_name(other)}" hreflang="{other}" lang="{other}">'
+        f"{escape(LABELS[other]['language_name'])}</a></div>"
+        f'<p class="meta">{escape(labels["as_of"])} {escape(marts.as_of())} · '
+        f'{len(marts.tenants)} {escape(labels["tenants"])}</p>'
+        f'<section class="panel summary" data-role="overall-summary">'
+        f'<h2>{escape(labels["overall_status"])}</h2><div class="tiles">{tiles}</div></section>'
+        f"{_overview(marts, language)}"
+        f'{"".join(_tenant_section(t, marts, language) for t in marts.tenants)}'
+        "</main></body></html>\n"
+    )
+
+
+# --- Markdown ---------------------------------------------------------------------------
+
+def _md(text: object) -> str:
+    return escape(str(text)).replace("|", "\\|")
+
+
+def markdown_summary(marts: Marts) -> str:
+    """One row per tenant: its overall light and each scorecard KPI's light and value."""
+    names = marts.kpi_names()
+    lines = [
+        f"| Tenant | Overall | {' | '.join(_md(n) for n in names)} |",
+        f"|---|---|{'---|' * len(names)}",
+    ]
+    for tenant in marts.tenants:
+        by_kpi = {c["kpi_name"]: c for c in marts.cards(tenant["tenant_id"])}
+        cells = [
+            f"{MARKDOWN_ICONS[by_kpi[n]['status']]} {by_kpi[n]['status']} "
+            f"{_md(format_value(by_kpi[n]['value'], by_kpi[n]['unit'], 'en'))}"
+            if n in by_kpi else DASH
+            for n in names
+        ]
+        overall = tenant["overall_status"]
+        lines.append(f"| {_md(tenant['tenant_name'])} ({tenant['tenant_id']}) | "
+                     f"{MARKDOWN_ICONS[overall]} {overall} | {' | '.join(cells)} |")
+    return "\n".join(lines) + "\n"
+
+
+# --- writing ----------------------------------------------------------------------------
+
+def file_name(language: str) -> str:
+    return f"scorecard.{language}.html"
+
+
+def report_dir() -> Path:
+    """KPI_REPORT_DIR (relative to the project) or reports/ under the project."""
+    folder = Path(os.environ.get("KPI_REPORT_DIR") or "reports")
+    return folder if folder.is_absolute() else PROJECT_DIR / folder
+
+
+def write_pages(
+    marts: Marts, folder: Path, languages: Iterable[str] = LANGUAGES
+) -> dict[str, Path]:
+    """Writes each language's page; each file is replaced whole (a reader never sees half
+    a page)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for language in languages:
+        path = folder / file_name(language)
+        partial = path.with_name(f".{path.name}.tmp")
+        partial.write_text(render_html(marts, language), encoding="utf-8")
+        partial.replace(path)
+        paths[language] = path
+    return paths
+
+
+def publish(target: str | None = None, base: Path = PROJECT_DIR,
+            folder: Path | None = None) -> Report:
+    """Reads the marts of `target` and writes both pages to `folder` (default
+    report_dir())."""
+    marts = read_marts(target, base)
+    paths = write_pages(marts, folder or report_dir())
+    return Report(paths=paths, tenant_count=len(marts.tenants),
+                  status_counts=marts.status_counts(), markdown=markdown_summary(marts))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.report",
+                                     description="Writes the scorecard report (HTML, en + ko).")
+    parser.add_argument("--out", type=Path, help="folder (default: KPI_REPORT_DIR or reports/)")
+    parser.add_argument("--target", choices=("duckdb", "postgres"),
+                        help="engine (default: DBT_TARGET or duckdb)")
+    args = parser.parse_args(argv)
+    try:
+        report = publish(args.target, folder=args.out)
+    except Exception as error:  # missing file, database errors: one line, exit 1
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    for path in report.paths.values():
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

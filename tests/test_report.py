@@ -1,0 +1,412 @@
+"""The scorecard report in a real browser: the hand-made fixture (fixtures_hand.py) built on
+DuckDB and PostgreSQL, the report rendered (orchestration/report.py) and opened in headless
+Chromium through playwright. What is visible (innerText, computed colours) is checked
+against the marts, queried here independently, and for a few cells against the values
+worked out by hand in test_kpis_by_hand.py; no request may leave the page. A full-page
+screenshot per engine and language goes to test-artifacts/.
+
+Chromium is the Debian package (/usr/bin/chromium): installed by the set-up when missing
+and running as root, else the tests skip, or fail when env CI is set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import fixtures_hand
+import pytest
+from harness import ENGINES, REPO_ROOT, Warehouse, patched_env
+
+from orchestration import report
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+D = date.fromisoformat
+
+# what a reader sees for each light, written out here rather than read from report.py
+WORDS = {
+    "en": {"GREEN": "Green", "YELLOW": "Yellow", "RED": "Red", "NO_DATA": "No data"},
+    "ko": {"GREEN": "정상", "YELLOW": "주의", "RED": "위험", "NO_DATA": "데이터 없음"},
+}
+UNIT_SUFFIX = {"en": {"%": "%", "hours": " h", "count": ""},
+               "ko": {"%": "%", "hours": "시간", "count": "건"}}
+
+
+# --- set-up: Chromium and playwright ------------------------------------------------------
+
+def _unavailable(message: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI is set: the browser tests are mandatory)")
+    pytest.skip(message)
+
+
+def _has_cjk_font() -> bool:
+    if not shutil.which("fc-list"):
+        return False
+    fonts = subprocess.run(["fc-list"], capture_output=True, text=True, check=False).stdout
+    return "cjk" in fonts.lower()
+
+
+def ensure_chromium() -> None:
+    """Installs the Debian packages chromium (and fonts-noto-cjk for Korean glyphs in the
+    screenshots) when missing and running as root."""
+    missing = [package for package, present in (
+        ("chromium", CHROMIUM.exists()), ("fonts-noto-cjk", _has_cjk_font())) if not present]
+    if missing and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        installed = subprocess.run(["apt-get", "install", "-y", *missing], env=env,
+                                   capture_output=True, text=True, check=False)
+        if installed.returncode != 0 and not CHROMIUM.exists():
+            _unavailable(f"`apt-get install -y {' '.join(missing)}` failed: "
+                         f"{installed.stderr.strip()[-500:]}")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing: install the Debian package `chromium` "
+                     "(apt-get install -y chromium) or run the tests as root")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    ensure_chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is missing: pip install -e '.[dev]'")
+    with sync_playwright() as playwright:
+        # playwright cannot download its browsers here: the system Chromium, fresh profile
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+# --- the report of the hand fixture, open in the browser ----------------------------------
+
+@pytest.fixture(scope="module", params=ENGINES)
+def built(request: pytest.FixtureRequest,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    warehouse = Warehouse(request.param, tmp_path_factory.mktemp(f"report_{request.param}"))
+    fixtures_hand.install(warehouse)
+    warehouse.build(fixtures_hand.AS_OF)
+    yield warehouse
+    warehouse.drop()
+
+
+def render_env(warehouse: Warehouse) -> dict[str, str]:
+    return {"KPI_DUCKDB_PATH": str(warehouse.duckdb_path), "PGDATABASE": warehouse.pg_database}
+
+
+@dataclass
+class Opened:
+    page: Any
+    path: Path
+    requests: list[str]
+
+
+@pytest.fixture(scope="module")
+def opened(built: Warehouse, browser: Any) -> Iterator[dict[str, Opened]]:
+    """Both languages' pages, rendered from the marts and loaded, with every request the
+    browser made while loading them; screenshots saved."""
+    # `python -m orchestration.report`, in this process: dbt-duckdb, which ran here, still
+    # holds the DuckDB file (the Dagster tests cover the read-only connection)
+    folder = built.project_dir.parent / "reports"
+    with patched_env({**render_env(built), "DBT_TARGET": None}):
+        assert report.main(["--target", built.engine, "--out", str(folder)]) == 0
+    paths = {language: folder / f"scorecard.{language}.html" for language in ("en", "ko")}
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = {}
+    for language, path in paths.items():
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        requests: list[str] = []
+        page.on("request", lambda request, seen=requests: seen.append(request.url))
+        page.goto(path.as_uri(), wait_until="networkidle")
+        suffix = "" if language == "en" else f"-{language}"
+        page.screenshot(path=str(ARTIFACTS / f"scorecard-report-{built.engine}{suffix}.png"),
+                        full_page=True)
+        pages[language] = Opened(page, path, requests)
+    yield pages
+    for entry in pages.values():
+        entry.page.close()
+
+
+def _number(text: str) -> float | None:
+    match = re.search(r"-?\d[\d,]*(?:\.\d+)?", text)
+    return float(match.group().replace(",", "")) if match else None
+
+
+def _rgb(css: str) -> tuple[int, int, int]:
+    red, green, blue = (int(part) for part in re.findall(r"\d+", css)[:3])
+    return red, green, blue
+
+
+def _looks(colour: tuple[int, int, int]) -> str:
+    """The light a colour reads as."""
+    red, green, blue = colour
+    if max(colour) - min(colour) < 30:
+        return "NO_DATA"  # grey
+    if red > 150 and green > 120 and blue < 100:
+        return "YELLOW"
+    if red > 150 and green < 100:
+        return "RED"
+    if green > red + 40 and green > blue:
+        return "GREEN"
+    return f"unclear {colour}"
+
+
+# --- the tests ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_loading_makes_no_network_request(opened: dict[str, Opened], language: str) -> None:
+    entry = opened[language]
+    assert entry.requests == [entry.path.as_uri()]  # the page itself, nothing else
+    assert entry.page.evaluate("performance.getEntriesByType('resource').length") == 0
+    html = entry.path.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # no remote reference
+    assert "<script" not in html and "@import" not in html and "url(" not in html
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_overall_status_on_top(built: Warehouse, opened: dict[str, Opened],
+                               language: str) -> None:
+    page = opened[language].page
+    counts = {r["overall_status"]: r["n"] for r in built.query(
+        "select overall_status, count(*) as n from marts.tenant_kpi_status "
+        "group by overall_status")}
+    # by hand (test_kpis_by_hand.test_tenant_status): three RED tenants, tenant 9 GREEN
+    assert counts == {"RED": 3, "GREEN": 1}
+    tiles = page.locator('[data-role="summary"]')
+    shown = {tiles.nth(i).get_attribute("data-status"): tiles.nth(i).inner_text()
+             for i in range(tiles.count())}
+    assert set(shown) == {"GREEN", "YELLOW", "RED", "NO_DATA"}
+    for status, text in shown.items():
+        assert _number(text) == counts.get(status, 0)
+        assert WORDS[language][status] in text
+    # the summary comes before the first tenant
+    summary_top = page.locator('[data-role="overall-summary"]').bounding_box()["y"]
+    assert summary_top < page.locator("section.tenant").first.bounding_box()["y"]
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_each_light_value_and_target_is_the_marts(built: Warehouse, opened: dict[str, Opened],
+                                                  language: str) -> None:
+    page = opened[language].page
+    # the scorecard, and the fact rows of its current periods read on their own
+    cards = built.query("select * from marts.kpi_scorecard")
+    facts = {(r["tenant_id"], r["kpi_name"], r["grain"], r["period_start"]): r
+             for r in built.query("select * from marts.fct_kpi_values")}
+    tenants = built.query("select tenant_id, overall_status from marts.tenant_kpi_status")
+    assert len(cards) == 19 and len(tenants) == 4
+    assert page.locator("section.tenant").count() == len(tenants)
+    for tenant in tenants:
+        section = page.locator(f'section.tenant[data-tenant="{tenant["tenant_id"]}"]')
+        overall = section.locator('[data-role="overall"]')
+        assert overall.get_attribute("data-status") == tenant["overall_status"]
+        assert WORDS[language][tenant["overall_status"]] in overall.inner_text()
+        assert section.locator("tr[data-kpi]").count() == sum(
+            1 for c in cards if c["tenant_id"] == tenant["tenant_id"])
+    for card in cards:
+        fact = facts[(card["tenant_id"], card["kpi_name"], card["grain"], card["period_start"])]
+        assert (fact["status"], fact["value"], fact["target"]) == (
+            card["status"], card["value"], card["target"])
+        row = page.locator(f'section.tenant[data-tenant="{card["tenant_id"]}"] '
+                           f'tr[data-kpi="{card["kpi_name"]}"]')
+        status_cell = row.locator('[data-col="status"] [data-role="light"]')
+        assert status_cell.get_attribute("data-status") == fact["status"]
+        assert status_cell.inner_text().strip() == WORDS[language][fact["status"]]
+        for column in ("value", "target", "achievement_pct"):
+            text = row.locator(f'[data-col="{column.removesuffix("_pct")}"]').inner_text().strip()
+            expected = fact[column]
+            if expected is None:
+                assert text == "—", (card, column, text)
+                continue
+            assert _number(text) == pytest.approx(expected), (card, column, text)
+            suffix = "%" if column == "achievement_pct" else UNIT_SUFFIX[language][card["unit"]]
+            assert text.endswith(suffix), (card, column, text)
+        label = card["display_name"] if language == "ko" else card["display_name_en"]
+        assert label in row.inner_text()
+
+
+def test_hand_worked_cells(opened: dict[str, Opened]) -> None:
+    """A few cells exactly as a reader sees them, values from test_kpis_by_hand.py."""
+
+    def cells(language: str, tenant: int, kpi: str) -> list[str]:
+        row = opened[language].page.locator(
+            f'section.tenant[data-tenant="{tenant}"] tr[data-kpi="{kpi}"]')
+        return [row.locator(f'[data-col="{c}"]').inner_text().split("\n")[0].strip()
+                for c in ("status", "value", "target", "achievement")]
+
+    # Seoul, March KST: MTTR 24 h / 4 = 6 h against 4 h (6 > 4.8: RED, 4 / 6 = 66.7 %)
+    assert cells("en", 1, "MTTR") == ["Red", "6 h", "4 h", "66.7%"]
+    assert cells("ko", 1, "MTTR") == ["위험", "6시간", "4시간", "66.7%"]
+    # FCR 6 / 8 = 75 % against 80 %: 93.8 %, YELLOW; SLA 6 / 7 = 85.7 %: 90.2 %, YELLOW
+    assert cells("en", 1, "FCR") == ["Yellow", "75%", "80%", "93.8%"]
+    assert cells("en", 1, "SLA_COMPLIANCE") == ["Yellow", "85.7%", "95%", "90.2%"]
+    # backlog now: 110 and 111 open
+    assert cells("ko", 1, "SR_BACKLOG") == ["정상", "2건", "10건", "100%"]
+    # New York: 25 h over 2 incidents across the DST change
+    assert cells("en", 2, "MTTR") == ["Red", "12.5 h", "4 h", "32%"]
+    # Utc Shop: its own MTTR target of 2 h from 1 March
+    assert cells("en", 3, "MTTR") == ["Red", "3 h", "2 h", "66.7%"]
+    # Tenant 9 (not configured): nothing resolved, no deployment
+    assert cells("en", 9, "FCR") == ["No data", "—", "80%", "—"]
+    assert cells("ko", 9, "DEPLOY_SUCCESS_RATE") == ["데이터 없음", "—", "95%", "—"]
+    overall = opened["en"].page.locator('section.tenant[data-tenant="9"] [data-role="overall"]')
+    assert overall.get_attribute("data-status") == "GREEN"
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_lights_are_visibly_coloured(opened: dict[str, Opened], language: str) -> None:
+    page = opened[language].page
+    lights = page.evaluate("""() => [...document.querySelectorAll('[data-role] .dot')]
+        .map(dot => {
+            const light = dot.closest('[data-status]');
+            const box = dot.getBoundingClientRect();
+            return {status: light.dataset.status, colour: getComputedStyle(dot).backgroundColor,
+                    visible: box.width >= 8 && box.height >= 8,
+                    text: light.innerText.trim()};
+        })""")
+    assert len(lights) > 19 * 2  # every KPI twice (overview, tenant table), tenants, tiles
+    seen = set()
+    for light in lights:
+        assert light["visible"], light
+        assert _looks(_rgb(light["colour"])) == light["status"], light
+        assert WORDS[language][light["status"]] in light["text"], light
+        seen.add(light["status"])
+    assert seen == {"GREEN", "YELLOW", "RED", "NO_DATA"}
+
+
+def test_trend_charts_show_the_last_periods(built: Warehouse, opened: dict[str, Opened]) -> None:
+    page = opened["en"].page
+    cards = built.query("select tenant_id, kpi_name, grain, period_start from marts.kpi_scorecard")
+    facts = built.query("select tenant_id, kpi_name, grain, period_start, status "
+                        "from marts.fct_kpi_values")
+    trend = built.query("select * from marts.kpi_scorecard_trend")
+    for card in cards:
+        # independently: the fact rows of the scorecard's grain up to its period, last 12
+        expected = sorted(
+            (f["period_start"], f["status"]) for f in facts
+            if (f["tenant_id"], f["kpi_name"], f["grain"]) == (
+                card["tenant_id"], card["kpi_name"], card["grain"])
+            and f["period_start"] <= card["period_start"])[-12:]
+        mart = sorted((t["period_start"], t["status"]) for t in trend
+                      if (t["tenant_id"], t["kpi_name"]) == (card["tenant_id"], card["kpi_name"]))
+        assert mart == expected
+        chart = page.locator(f'section.tenant[data-tenant="{card["tenant_id"]}"] '
+                             f'tr[data-kpi="{card["kpi_name"]}"] [data-col="trend"]')
+        dots = chart.locator("circle")
+        shown = [(D(dots.nth(i).get_attribute("data-period")), dots.nth(i).get_attribute(
+            "data-status")) for i in range(dots.count())]
+        assert shown == expected
+        axis = chart.locator(".axis").inner_text()
+        first, last = expected[0][0], expected[-1][0]
+        fmt = "%Y-%m" if card["grain"] == "MONTHLY" else "%Y-%m-%d"
+        assert first.strftime(fmt) in axis and last.strftime(fmt) in axis
+        assert chart.locator("svg").is_visible()
+    # by hand: Seoul's backlog, daily, 4 to 15 March (12 of its 16 days); New York's from
+    # its first day, 9 March; Utc Shop's 12 of 25 days; Seoul's MTTR, February (no data)
+    # and March
+    by_key = {(t["tenant_id"], t["kpi_name"]): [] for t in trend}
+    for t in sorted(trend, key=lambda t: t["period_index"]):
+        by_key[(t["tenant_id"], t["kpi_name"])].append(t)
+    seoul = by_key[(1, "SR_BACKLOG")]
+    assert [t["period_start"] for t in seoul] == [D(f"2024-03-{d:02d}") for d in range(15, 3, -1)]
+    assert [t["value"] for t in seoul[:2]] == [2.0, 1.0] and seoul[0]["is_current"]
+    assert [t["period_start"] for t in by_key[(2, "SR_BACKLOG")]][-1] == D("2024-03-09")
+    assert len(by_key[(3, "SR_BACKLOG")]) == 12
+    assert [(t["period_start"], t["value"], t["status"]) for t in by_key[(1, "MTTR")]] == [
+        (D("2024-03-01"), 6.0, "RED"), (D("2024-02-01"), None, "NO_DATA")]
+    assert [(t["target"], t["status"]) for t in by_key[(3, "MTTR")]] == [
+        (2.0, "RED"), (4.0, "GREEN")]
+    axis = page.locator('section.tenant[data-tenant="1"] tr[data-kpi="SR_BACKLOG"] .axis')
+    assert axis.inner_text().split() == ["2024-03-04", "12", "days", "2024-03-15"]
+    tip = page.locator('section.tenant[data-tenant="3"] tr[data-kpi="MTTR"] '
+                       'circle[data-period="2024-02-01"] title').text_content()
+    assert tip == "Feb 2024: 3 h (Green)"
+
+
+def test_both_languages_and_the_link_between_them(opened: dict[str, Opened],
+                                                  browser: Any) -> None:
+    en, ko = opened["en"].page, opened["ko"].page
+    assert en.evaluate("document.documentElement.lang") == "en"
+    assert ko.evaluate("document.documentElement.lang") == "ko"
+    english, korean = en.inner_text("body"), ko.inner_text("body")
+    for text in ("KPI scorecard", "Overall status", "Mean time to recover (MTTR)",
+                 "First-contact resolution (FCR)", "No data", "As of 2024-03-15 12:00 UTC"):
+        assert text in english, text
+    headers = en.inner_text("section.tenant thead")  # shown upper-case
+    assert all(label.upper() in headers for label in ("Value", "Target", "Achievement", "Trend"))
+    for text in ("KPI 스코어카드", "전체 현황", "목표", "달성률", "추이",
+                 "평균 복구 시간 (MTTR)", "첫 번째 해결율 (FCR)", "SLA 준수율", "SR 적체 건수",
+                 "배포 성공률", "데이터 없음", "2024년 3월"):
+        assert text in korean, text
+    assert "평균 복구 시간" not in english and "Mean time to recover" not in korean
+    # each page links to the other, and following the link needs no network either
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        page.goto(opened["en"].path.as_uri())
+        page.click("a.lang")
+        page.wait_for_load_state("networkidle")
+        assert page.url == opened["ko"].path.as_uri()
+        assert page.inner_text("h1") == "KPI 스코어카드"
+        page.click("a.lang")
+        page.wait_for_load_state("networkidle")
+        assert page.inner_text("h1") == "KPI scorecard"
+        assert all(url.startswith("file://") for url in requests)
+    finally:
+        page.close()
+
+
+def test_publish_returns_the_summary(built: Warehouse, opened: dict[str, Opened],
+                                     tmp_path: Path) -> None:
+    """What the Dagster asset calls: the same pages as the command line wrote (rendering
+    is deterministic), the counts and the Markdown summary."""
+    with patched_env({**render_env(built), "DBT_TARGET": None}):
+        written = report.publish(built.engine, base=built.project_dir, folder=tmp_path)
+    for language, entry in opened.items():
+        assert written.paths[language].read_bytes() == entry.path.read_bytes()
+    assert written.tenant_count == 4
+    assert written.status_counts == {"RED": 3, "YELLOW": 0, "GREEN": 1, "NO_DATA": 0}
+    assert "| Utc Shop (3) | 🔴 RED | — | 🟢 GREEN 100% | 🔴 RED 3 h |" in written.markdown
+
+
+def test_text_is_escaped(browser: Any, tmp_path: Path) -> None:
+    """Names come from seeds and raw data: shown as text, never run as HTML."""
+    as_of = datetime(2024, 3, 15, 12)
+    name = '<script>document.title="owned"</script> R&D | Ops'
+    marts = report.Marts(
+        tenants=[{"tenant_id": 5, "tenant_name": name, "green_count": 0, "yellow_count": 0,
+                  "red_count": 1, "no_data_count": 0, "overall_status": "RED", "as_of": as_of}],
+        scorecard=[{"tenant_id": 5, "kpi_name": "X", "display_name": "<b>x</b>",
+                    "display_name_en": "<img src=x onerror=alert(1)>", "unit": "%",
+                    "grain": "DAILY", "period_start": D("2024-03-15"),
+                    "period_end": D("2024-03-16"), "value": 1.0, "target": 2.0,
+                    "achievement_pct": 50.0, "status": "RED", "as_of": as_of}],
+        trend=[{"tenant_id": 5, "kpi_name": "X", "grain": "DAILY",
+                "period_start": D("2024-03-15"), "is_current": True, "value": 1.0,
+                "target": 2.0, "status": "RED"}],
+    )
+    html = report.render_html(marts, "en")
+    assert "<script" not in html and "<img" not in html and "&lt;script&gt;" in html
+    path = tmp_path / "escaped.html"
+    path.write_text(html, encoding="utf-8")
+    page = browser.new_page()
+    try:
+        page.goto(path.as_uri())
+        assert page.title() == "KPI scorecard"
+        assert name in page.inner_text("section.tenant h2")
+        assert "<img src=x onerror=alert(1)>" in page.inner_text("tr[data-kpi='X']")
+    finally:
+        page.close()
+    summary = report.markdown_summary(marts)
+    assert "R&amp;D \\| Ops (5)" in summary and "<script" not in summary
