@@ -17,7 +17,8 @@ dbt project (``--work-dir``, default ``bench-work/``):
    Dagster daily job launched by ``kpi_daily_schedule`` at E + 1 day 00:30 (the core,
    ``fct_kpi_values_daily`` over the tick's window, the marts);
 3. the BI read: one tenant's ``kpi_scorecard`` and ``tenant_kpi_status`` over one open
-   connection, median and p95 of ``--repeat`` reads cycling over the tenants;
+   connection, median and p95 of ``--repeat`` reads cycling over the tenants; on
+   PostgreSQL also as tenant 1's own login, where row-level security applies;
 4. the physical floor: one hand-written query scanning the raw tables once that computes
    the monthly numerators and denominators of MTTR, FCR and SLA_COMPLIANCE (checked equal
    to ``fct_kpi_values``), median of 3;
@@ -1052,6 +1053,39 @@ def measure_bi_read(warehouse: Warehouse, options: Options) -> dict[str, Any]:
             "rows_tenant_1": [len(first[0]), len(first[1])]}
 
 
+def measure_tenant_read(warehouse: PostgresWarehouse, options: Options,
+                        owner_read: dict[str, Any]) -> dict[str, Any]:
+    """The BI read as tenant 1's own login (PostgreSQL): row-level security applies, as
+    for a BI tool in production (README, Security). The owner's read bypasses it."""
+    login = f"bench_login_{os.getpid()}"
+    tenant_role = "kpi_tenant_1"
+    with warehouse.admin() as cursor:
+        cursor.execute(f"drop role if exists {login}")
+        cursor.execute("select count(*) from pg_roles where rolname = %s", (tenant_role,))
+        if cursor.fetchone()[0] == 0:
+            cursor.execute(f"create role {tenant_role} nologin in role kpi_reader")
+        cursor.execute(f"create role {login} login in role {tenant_role}")
+    try:
+        params = {**warehouse.params(warehouse.database), "user": login, "password": ""}
+        with contextlib.closing(psycopg2.connect(**params)) as conn:
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                timings, first = timed_reads(cursor, "postgres", BI_QUERIES,
+                                             lambda tenant: [(1,), (1,)], options.repeat, 1)
+                cursor.execute("select count(distinct tenant_id) from marts.fct_kpi_values")
+                tenants_seen = cursor.fetchone()[0]
+    finally:
+        with warehouse.admin() as cursor:
+            cursor.execute(f"drop role if exists {login}")
+    rows = [len(first[0]), len(first[1])]
+    if rows != owner_read["rows_tenant_1"] or tenants_seen != 1:
+        raise BenchmarkError(f"tenant 1's login read {rows} rows (owner: "
+                             f"{owner_read['rows_tenant_1']}) and saw {tenants_seen} tenants")
+    return {"login_member_of": tenant_role, "runs": len(timings),
+            "median_ms": round(median(timings), 3), "p95_ms": round(p95(timings), 3),
+            "rows_tenant_1": rows, "tenants_visible": tenants_seen}
+
+
 def measure_original(warehouse: Warehouse, options: Options, as_of: datetime) -> dict[str, Any]:
     month_start = as_of.replace(day=1, hour=0, minute=0, second=0)
     with warehouse.reader() as cursor:
@@ -1214,6 +1248,10 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
 
         say(f"[{engine}] BI read x {options.repeat}")
         result["bi_read"] = measure_bi_read(warehouse, options)
+        if isinstance(warehouse, PostgresWarehouse):
+            say(f"[{engine}] BI read as tenant 1's login (row-level security) x {options.repeat}")
+            result["bi_read_tenant_login"] = measure_tenant_read(warehouse, options,
+                                                                 result["bi_read"])
         say(f"[{engine}] floor query x {FLOOR_RUNS}")
         result["floor"] = measure_floor(warehouse, options, as_of_full)
         say(f"[{engine}] floor {result['floor']['median_seconds']:.3f} s, equal to the engine "
@@ -1467,6 +1505,10 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
         lambda r: startup(r["incremental"]["steps"]))
     row("**3. BI read**: scorecard + status, median (p95)", lambda r: (
         f"**{fmt_ms(r['bi_read']['median_ms'])}** ({fmt_ms(r['bi_read']['p95_ms'])})"))
+    row("BI read as tenant 1's login (row-level security), median (p95)", lambda r: (
+        f"{fmt_ms(r['bi_read_tenant_login']['median_ms'])} "
+        f"({fmt_ms(r['bi_read_tenant_login']['p95_ms'])})" if "bi_read_tenant_login" in r
+        else "-"))
     row("**4. floor**: one scan, monthly MTTR/FCR/SLA, median",
         lambda r: f"**{fmt_s(r['floor']['median_seconds'])}**")
     row("**5. original module**: 7 queries, one tenant, median (p95)", lambda r: (

@@ -111,6 +111,10 @@ def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
             assert result["incremental"]["steps"][1]["window"] == ["2026-10-31", "2026-11-02"]
             assert result["bi_read"]["runs"] == 5 and result["bi_read"]["median_ms"] > 0
             assert all(result["bi_read"]["rows_tenant_1"])
+            if engine == "postgres":  # as tenant 1's login: the same rows, one tenant
+                as_tenant = result["bi_read_tenant_login"]
+                assert as_tenant["rows_tenant_1"] == result["bi_read"]["rows_tenant_1"]
+                assert as_tenant["tenants_visible"] == 1 and as_tenant["median_ms"] > 0
             assert result["floor"]["check"]["differences"] == 0
             assert result["floor"]["check"]["compared"] > 0
             assert result["original"]["runs"] == 5 and len(result["original"]["queries"]) == 7
