@@ -64,6 +64,7 @@ from typing import Any
 
 import duckdb
 import psycopg2
+import psycopg2.errors
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script: the orchestration package
@@ -1061,9 +1062,12 @@ def measure_tenant_read(warehouse: PostgresWarehouse, options: Options,
     tenant_role = "kpi_tenant_1"
     with warehouse.admin() as cursor:
         cursor.execute(f"drop role if exists {login}")
+        # the tenant role stays, like kpi_reader and kpi_tenant_all: concurrent benchmarks
+        # (or a test) may be using it
         cursor.execute("select count(*) from pg_roles where rolname = %s", (tenant_role,))
         if cursor.fetchone()[0] == 0:
-            cursor.execute(f"create role {tenant_role} nologin in role kpi_reader")
+            with contextlib.suppress(psycopg2.errors.DuplicateObject):
+                cursor.execute(f"create role {tenant_role} nologin in role kpi_reader")
         cursor.execute(f"create role {login} login in role {tenant_role}")
     try:
         params = {**warehouse.params(warehouse.database), "user": login, "password": ""}
