@@ -53,8 +53,9 @@ LABELS: dict[str, dict[str, str]] = {
         "DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "span": "{count} {unit}",
         "week_of": "week of {}",
         "unit_hours": "{} h", "unit_count": "{}", "target_line": "Dashed line: target",
-        "legend": "Lights: achievement ≥ 95 % green, ≥ 80 % yellow, else red (lower-is-better "
-                  "KPIs: at or under target green, up to 1.2 × target yellow).",
+        # the thresholds are each KPI's own (kpi_definitions.csv): not repeated here
+        "legend": "Lights as the engine computed them, by each KPI's thresholds "
+                  "(kpi_definitions.csv).",
     },
     "ko": {
         "language_name": "한국어", "title": "KPI 스코어카드", "as_of": "기준 시각",
@@ -67,8 +68,7 @@ LABELS: dict[str, dict[str, str]] = {
         "DAILY": "일", "WEEKLY": "주", "MONTHLY": "개월", "span": "{count}{unit}",
         "week_of": "{} 주",
         "unit_hours": "{}시간", "unit_count": "{}건", "target_line": "점선: 목표",
-        "legend": "신호등: 달성률 95% 이상 정상, 80% 이상 주의, 그 외 위험 (낮을수록 좋은 KPI: "
-                  "목표 이하 정상, 목표의 1.2배까지 주의).",
+        "legend": "신호등: KPI별 기준(kpi_definitions.csv)에 따라 엔진이 계산한 결과.",
     },
 }
 
