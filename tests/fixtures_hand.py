@@ -8,7 +8,11 @@ history), 9 not in tenants.csv (default timezone UTC, no deployments).
 
 from __future__ import annotations
 
-from harness import ts
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from harness import Warehouse, ts
 
 AS_OF = "2024-03-15T12:00:00Z"
 
@@ -169,3 +173,16 @@ def install(warehouse) -> None:
     warehouse.write_file("seeds/kpi_targets.csv", KPI_TARGETS_CSV)
     warehouse.write_file("seeds/sla_policies.csv", SLA_POLICIES_CSV)
     warehouse.load_raw(RAW)
+
+
+@contextmanager
+def built_warehouse(engine: str, folder: Path) -> Iterator[Warehouse]:
+    """A fresh warehouse of `engine` in `folder` with this scenario built at AS_OF,
+    dropped afterwards (the module fixtures of the tests that read its marts)."""
+    warehouse = Warehouse(engine, folder)
+    try:
+        install(warehouse)
+        warehouse.build(AS_OF)
+        yield warehouse
+    finally:
+        warehouse.drop()

@@ -94,11 +94,10 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module", params=ENGINES)
 def built(request: pytest.FixtureRequest,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    warehouse = Warehouse(request.param, tmp_path_factory.mktemp(f"report_{request.param}"))
-    fixtures_hand.install(warehouse)
-    warehouse.build(fixtures_hand.AS_OF)
-    yield warehouse
-    warehouse.drop()
+    with fixtures_hand.built_warehouse(
+        request.param, tmp_path_factory.mktemp(f"report_{request.param}")
+    ) as warehouse:
+        yield warehouse
 
 
 def render_env(warehouse: Warehouse) -> dict[str, str]:

@@ -125,12 +125,11 @@ def mf_executable() -> str:
 @pytest.fixture(scope="module", params=ENGINES)
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     mf_executable()
-    warehouse = Warehouse(request.param, tmp_path_factory.mktemp(f"semantic_{request.param}"))
-    fixtures_hand.install(warehouse)
-    warehouse.build(fixtures_hand.AS_OF)
-    release_duckdb()
-    yield warehouse
-    warehouse.drop()
+    with fixtures_hand.built_warehouse(
+        request.param, tmp_path_factory.mktemp(f"semantic_{request.param}")
+    ) as warehouse:
+        release_duckdb()
+        yield warehouse
 
 
 def release_duckdb() -> None:
