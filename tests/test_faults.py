@@ -35,8 +35,6 @@ from orchestration.schedules import RANGE_END, RANGE_START
 POSTGRES_ONLY = pytest.mark.parametrize("engine", ["postgres"])
 TIMEOUT = 180.0  # seconds to wait for an observable state (dbt starts slowly on a busy CI box)
 WINDOW = ("2024-03-12", "2024-03-13")  # the UTC daily partition 2024-03-12
-FACT_MODELS = Path("models", "marts", "kpi")
-FACT_TABLES = ("fct_kpi_values_daily", "fct_kpi_values_weekly", "fct_kpi_values_monthly")
 T = TypeVar("T")
 
 
@@ -52,24 +50,41 @@ def wait_for(what: str, probe: Callable[[], T], timeout: float = TIMEOUT) -> T:
         time.sleep(0.05)
 
 
+GATE_LOCK = 4242  # the advisory lock of an insert gate
+
+
 class Gate:
     """Holds an ACCESS EXCLUSIVE lock on `table` until `open()`: any other session's
-    statement that touches the table waits for it."""
+    statement that touches the table waits for it. With `on_insert`, the table is not
+    locked; instead a statement trigger installed on it (by the test, on the test's own
+    database) makes every insert into it wait for an advisory lock the gate holds: a
+    writer waits there after it deleted its old rows, mid-transaction."""
 
-    def __init__(self, database: str, table: str) -> None:
+    def __init__(self, database: str, table: str, on_insert: bool = False) -> None:
         self.database = database
+        self.table = table
+        self.on_insert = on_insert
         self.holder = psycopg2.connect(**pg_params(database))
         self.monitor = psycopg2.connect(**pg_params(database))
         self.monitor.autocommit = True  # a fresh pg_stat_activity snapshot per query
         with self.holder.cursor() as cursor:
-            cursor.execute(f"lock table {table} in access exclusive mode")
+            if on_insert:
+                self.query(
+                    "create or replace function public.kpi_test_gate_wait() returns trigger "
+                    "language plpgsql as $$ begin "
+                    f"perform pg_advisory_xact_lock_shared({GATE_LOCK}); return null; end $$")
+                self.query(f"create trigger kpi_test_gate before insert on {table} "
+                           "for each statement execute function public.kpi_test_gate_wait()")
+                cursor.execute(f"select pg_advisory_lock({GATE_LOCK})")
+            else:
+                cursor.execute(f"lock table {table} in access exclusive mode")
             cursor.execute("select pg_backend_pid()")
             (self.holder_pid,) = cursor.fetchone()
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self.monitor.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            return cursor.fetchall() if cursor.description else []
 
     def waiting(self) -> list[tuple[int, str, bool]]:
         """(pid, query, has written in its transaction) of the sessions waiting here."""
@@ -94,17 +109,23 @@ class Gate:
 
     def open(self) -> None:
         if not self.holder.closed:
+            if self.on_insert:
+                with self.holder.cursor() as cursor:
+                    cursor.execute(f"select pg_advisory_unlock({GATE_LOCK})")
             self.holder.rollback()
 
     def close(self) -> None:
         self.open()
+        if self.on_insert:
+            self.query(f"drop trigger if exists kpi_test_gate on {self.table}")
+            self.query("drop function if exists public.kpi_test_gate_wait()")
         self.holder.close()
         self.monitor.close()
 
 
 @contextlib.contextmanager
-def gate(database: str, table: str) -> Iterator[Gate]:
-    held = Gate(database, table)
+def gate(database: str, table: str, on_insert: bool = False) -> Iterator[Gate]:
+    held = Gate(database, table, on_insert=on_insert)
     try:
         yield held
     finally:
@@ -201,8 +222,9 @@ def test_connection_terminated_mid_build_is_retried_and_converges(
     killed: list[tuple[int, str, bool]] = []
     seen_meanwhile: list[list[tuple]] = []
     problems: list[BaseException] = []
-    # the window's delete runs first; then the insert reads int_kpi__daily_measures
-    with gate(warehouse.pg_database, "intermediate.int_kpi__daily_measures") as held:
+    # the `replace` strategy deletes the window's rows, then inserts the new ones: the
+    # insert waits at the gate
+    with gate(warehouse.pg_database, "marts.fct_kpi_values_daily", on_insert=True) as held:
 
         def kill_the_first_attempt() -> None:
             try:
@@ -273,7 +295,7 @@ def test_killed_dbt_process_then_rerun_converges(warehouse: Warehouse, tmp_path:
     # behind (still read by the union view). Leftovers are planted, so there always are
     # some: the rerun must clear them
     for name in ("marts.fct_kpi_values_daily", "marts.kpi_scorecard",
-                 "intermediate.int_kpi__daily_measures"):
+                 "intermediate.int_kpi__measurements"):
         warehouse.execute(f"create table if not exists {name}__dbt_backup "
                           f"as select * from {name}")
     warehouse.execute("create table if not exists marts.fct_kpi_values_weekly__dbt_tmp "
@@ -364,12 +386,12 @@ def test_dagster_queues_overlapping_warehouse_runs(tmp_path: Path) -> None:
 
 
 def remove_lock(project: Path) -> None:
-    """Takes the lock_kpi_facts pre-hook out of the fact models of a project copy."""
-    for name in FACT_TABLES:
-        path = project / FACT_MODELS / f"{name}.sql"
-        text = path.read_text()
-        assert '"{{ lock_kpi_facts() }}", ' in text, f"no lock_kpi_facts pre-hook in {path}"
-        path.write_text(text.replace('"{{ lock_kpi_facts() }}", ', ""))
+    """Takes the writers' lock out of the `replace` strategy of a project copy."""
+    path = project / "macros" / "incremental" / "get_incremental_replace_sql.sql"
+    text = path.read_text()
+    statement = "lock table {{ target }} in share row exclusive mode;"
+    assert statement in text, f"no lock in {path}"
+    path.write_text(text.replace(statement, ""))
 
 
 @POSTGRES_ONLY

@@ -1,26 +1,22 @@
 -- Every KPI measurement of every KPI model, in the one shape the engine aggregates:
--- measurement_key, the request measured (sr_id; null for deployments and custom KPIs),
--- tenant_id, kpi_name, measured_at (UTC) and its local date in the tenant's timezone,
--- numerator, denominator. Only what counts as of as_of: STOCK changes strictly before
--- it, flows up to and including it.
--- Incremental: a windowed run replaces the measurements of the changed requests
--- (int_service_requests__changed) and those not tied to a request (recomputed whole:
--- deployments are a tenth of the requests), and records the difference in the daily sums
--- in the ledger int_kpi__measurement_changes, in the same transaction; other runs
--- rebuild it whole (and int_kpi__daily_measures with it).
+-- measurement_key, the request or deployment measured, tenant_id, kpi_name, measured_at
+-- (UTC) and its local date in the tenant's timezone, numerator, denominator, and the
+-- dimensions of what was measured (a request's team, service, priority and request type,
+-- a deployment's service and environment: the breakdowns are an aggregation of these
+-- rows). Only what counts as of as_of: STOCK changes strictly before it, flows up to and
+-- including it.
+-- Incremental (strategy `replace`, see get_incremental_replace_sql): a windowed run
+-- recomputes the measurements of the changed requests (int_service_requests__changed)
+-- and those not tied to a request (recomputed whole: deployments are a tenth of the
+-- requests); other runs recompute every row.
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='replace',
         on_schema_change='sync_all_columns',
-        pre_hook=[
-            "{{ record_measurement_changes(-1) }}",
-            "{{ delete_changed_requests(also='sr_id is null') }}",
-        ],
-        post_hook="{{ record_measurement_changes(1) }}",
+        meta={'replace_scope': 'reprocessed_requests', 'replace_also': 'sr_id is null'},
     )
 }}
--- depends_on: {{ ref('int_kpi__measurement_changes') }}  (written by the hooks)
 -- depends_on: {{ ref('int_service_requests__changed') }}
 with
 
@@ -30,6 +26,13 @@ definitions as (
 
 tenants as (
     select * from {{ ref('int_tenants__activity') }}
+),
+
+requests as (
+    select * from {{ ref('int_service_requests__lifecycle') }}
+    {%- if reprocess_window_start() is not none %}
+    where sr_id in (select sr_id from {{ ref('int_service_requests__changed') }})
+    {%- endif %}
 ),
 
 request_measurements as (
@@ -46,26 +49,41 @@ request_measurements as (
     from {{ ref('int_kpi__sr_backlog') }}
 ),
 
-other_measurements as (
-    select measurement_key, tenant_id, kpi_name, measured_at, numerator, denominator
+deployment_measurements as (
+    select
+        measurement_key, deployment_id, tenant_id, kpi_name, measured_at, numerator,
+        denominator, service, environment
     from {{ ref('int_kpi__deploy_success_rate') }}
-    union all
+),
+
+custom_measurements as (
     select measurement_key, tenant_id, kpi_name, measured_at, numerator, denominator
     from {{ ref('int_kpi__custom') }}
 ),
 
 in_scope as (
     select
-        cast(measurement_key as {{ dbt.type_string() }}) as measurement_key,
-        cast(sr_id as bigint) as sr_id,
-        cast(tenant_id as bigint) as tenant_id,
-        cast(kpi_name as {{ dbt.type_string() }}) as kpi_name,
-        cast(measured_at as timestamp) as measured_at,
-        cast(numerator as double precision) as numerator,
-        cast(denominator as double precision) as denominator
+        cast(request_measurements.measurement_key as {{ dbt.type_string() }}) as measurement_key,
+        cast(request_measurements.sr_id as bigint) as sr_id,
+        cast(null as bigint) as deployment_id,
+        cast(request_measurements.tenant_id as bigint) as tenant_id,
+        cast(request_measurements.kpi_name as {{ dbt.type_string() }}) as kpi_name,
+        cast(request_measurements.measured_at as timestamp) as measured_at,
+        cast(request_measurements.numerator as double precision) as numerator,
+        cast(request_measurements.denominator as double precision) as denominator,
+        cast(requests.team as {{ dbt.type_string() }}) as team,
+        cast(requests.service as {{ dbt.type_string() }}) as service,
+        cast(requests.priority as {{ dbt.type_string() }}) as priority,
+        cast(requests.request_type as {{ dbt.type_string() }}) as request_type,
+        cast(null as {{ dbt.type_string() }}) as environment
     from request_measurements
+    left join requests
+        on request_measurements.sr_id = requests.sr_id
     {%- if reprocess_window_start() is not none %}
-    where sr_id in (select sr_id from {{ ref('int_service_requests__changed') }})
+    -- a windowed run: the changed requests' measurements only
+    where request_measurements.sr_id in (
+        select sr_id from {{ ref('int_service_requests__changed') }}
+    )
     {%- endif %}
 
     union all
@@ -73,12 +91,36 @@ in_scope as (
     select
         cast(measurement_key as {{ dbt.type_string() }}) as measurement_key,
         cast(null as bigint) as sr_id,
+        cast(deployment_id as bigint) as deployment_id,
         cast(tenant_id as bigint) as tenant_id,
         cast(kpi_name as {{ dbt.type_string() }}) as kpi_name,
         cast(measured_at as timestamp) as measured_at,
         cast(numerator as double precision) as numerator,
-        cast(denominator as double precision) as denominator
-    from other_measurements
+        cast(denominator as double precision) as denominator,
+        cast(null as {{ dbt.type_string() }}) as team,
+        cast(service as {{ dbt.type_string() }}) as service,
+        cast(null as {{ dbt.type_string() }}) as priority,
+        cast(null as {{ dbt.type_string() }}) as request_type,
+        cast(environment as {{ dbt.type_string() }}) as environment
+    from deployment_measurements
+
+    union all
+
+    select
+        cast(measurement_key as {{ dbt.type_string() }}) as measurement_key,
+        cast(null as bigint) as sr_id,
+        cast(null as bigint) as deployment_id,
+        cast(tenant_id as bigint) as tenant_id,
+        cast(kpi_name as {{ dbt.type_string() }}) as kpi_name,
+        cast(measured_at as timestamp) as measured_at,
+        cast(numerator as double precision) as numerator,
+        cast(denominator as double precision) as denominator,
+        cast(null as {{ dbt.type_string() }}) as team,
+        cast(null as {{ dbt.type_string() }}) as service,
+        cast(null as {{ dbt.type_string() }}) as priority,
+        cast(null as {{ dbt.type_string() }}) as request_type,
+        cast(null as {{ dbt.type_string() }}) as environment
+    from custom_measurements
 ),
 
 counted as (
@@ -102,13 +144,20 @@ final as (
         counted.measurement_key,
         counted.kpi_name,
         counted.sr_id,
+        counted.deployment_id,
         counted.tenant_id,
         -- timestamps (UTC) and the local day they fall on
         counted.measured_at,
         cast({{ utc_to_local('counted.measured_at', 'tenants.timezone') }} as date) as local_date,
         -- measures
         counted.numerator,
-        counted.denominator
+        counted.denominator,
+        -- dimensions (breakdowns)
+        counted.team,
+        counted.service,
+        counted.priority,
+        counted.request_type,
+        counted.environment
     from counted
     left join tenants
         on counted.tenant_id = tenants.tenant_id

@@ -1,6 +1,19 @@
--- One row per tenant, enabled KPI, grain and local period: value, numerator,
--- denominator, target and traffic light. A view: the grain fact tables
--- (fct_kpi_values_daily / _weekly / _monthly) read the window of periods they recompute.
+-- One row per tenant, enabled KPI, grain and local period that this run recomputes:
+-- value, numerator, denominator, target and traffic light. Every grain is computed from
+-- the measurements themselves (int_kpi__measurements): a weekly or monthly value is never
+-- a roll-up of daily values, so a percentile of a month is the percentile of that month's
+-- measurements.
+-- Ephemeral: the window is read when the fact table that selects it is compiled, so each
+-- run computes the periods it recomputes (those overlapping the recompute window; every
+-- period without one) and reads only the measurements of their local dates, plus, for
+-- STOCK KPIs, the total of the changes before them (the opening level). Each grain is one
+-- self-contained branch: a fact table selecting one grain computes only that grain.
+--   RATIO       value_multiplier x sum(numerator) / sum(denominator), null when it is 0
+--   SUM         value_multiplier x sum(numerator)
+--   STOCK       value_multiplier x the running total of changes before the period's end
+--   PERCENTILE  value_multiplier x the continuous percentile (kpi_definitions.percentile,
+--               linear interpolation as percentile_cont) of the measured values;
+--               numerator null, denominator = how many values
 with
 
 periods as (
@@ -15,131 +28,244 @@ targets as (
     select * from {{ ref('kpi_targets') }}
 ),
 
-daily_measures as (
-    select * from {{ ref('int_kpi__daily_measures') }}
+measurements as (
+    select * from {{ ref('int_kpi__measurements') }}
+    where local_date is not null
 ),
 
--- the target row in effect at each period's start: the tenant's own, else the default
-ranked_targets as (
+{%- for grain in ['DAILY', 'WEEKLY', 'MONTHLY'] %}
+{%- set g = grain | lower %}
+{%- set dates = window_local_dates(grain) %}
+{%- set measured_period = 'local_date' if grain == 'DAILY' else period_start('week' if grain == 'WEEKLY' else 'month', 'local_date') %}
+
+-- ==== {{ grain }} ====================================================================
+
+{{ g }}_recomputed_periods as (
+    -- the tenant periods of the grain this run recomputes
+    select * from periods
+    where grain = '{{ grain }}'
+    {%- if has_recompute_window() %}
+        and period_end_at > {{ window_bound('min_date') }}
+        and period_start_at < {{ window_bound('max_date') }}
+    {%- endif %}
+),
+
+{{ g }}_periods_read as (
+    -- the periods whose measurements are read: from the first recomputed one on (a STOCK
+    -- level runs over every one of them)
+    select * from periods
+    where grain = '{{ grain }}'
+    {%- if dates.lower %}
+        and period_start >= cast('{{ dates.lower }}' as date)
+    {%- endif %}
+    {%- if dates.upper %}
+        and period_start < cast('{{ dates.upper }}' as date)
+    {%- endif %}
+),
+
+{{ g }}_measurements as (
     select
-        periods.tenant_id,
-        periods.grain,
-        periods.period_start,
+        measurements.tenant_id,
+        measurements.kpi_name,
+        {{ measured_period }} as period_start,
+        measurements.numerator,
+        measurements.denominator,
+        definitions.aggregation,
+        definitions.percentile
+    from measurements
+    inner join definitions
+        on measurements.kpi_name = definitions.kpi_name
+    where 1 = 1
+    {%- if dates.lower %}
+        and measurements.local_date >= cast('{{ dates.lower }}' as date)
+    {%- endif %}
+    {%- if dates.upper %}
+        and measurements.local_date < cast('{{ dates.upper }}' as date)
+    {%- endif %}
+),
+
+{{ g }}_sums as (
+    -- RATIO and SUM: the period's exact sums; STOCK: its net change
+    select
+        tenant_id,
+        kpi_name,
+        period_start,
+        sum({{ exact_decimal('numerator') }}) as numerator,
+        sum({{ exact_decimal('denominator') }}) as denominator
+    from {{ g }}_measurements
+    where aggregation in ('RATIO', 'SUM', 'STOCK')
+    group by tenant_id, kpi_name, period_start
+),
+
+{{ g }}_ranked_values as (
+    -- PERCENTILE: each period's values in order, and where the percentile falls among
+    -- them (0-based, exact: percentile x (n - 1))
+    select
+        tenant_id,
+        kpi_name,
+        period_start,
+        cast(numerator as double precision) as measured_value,
+        cast(row_number() over (
+            partition by tenant_id, kpi_name, period_start
+            order by numerator
+        ) - 1 as bigint) as value_rank,
+        cast(count(*) over by_period as bigint) as value_count,
+        cast(percentile as numeric(10, 6)) * (count(*) over by_period - 1) as position
+    from {{ g }}_measurements
+    where aggregation = 'PERCENTILE'
+        and numerator is not null
+    -- no order: the whole period (an ordered window would count up to the current row)
+    window by_period as (partition by tenant_id, kpi_name, period_start)
+),
+
+{{ g }}_percentiles as (
+    -- the continuous percentile: the value at floor(position), plus the fraction of the
+    -- way to the next one
+    select
+        tenant_id,
+        kpi_name,
+        period_start,
+        max(value_count) as value_count,
+        max(case when value_rank = floor(position) then measured_value end)
+        + cast(max(position - floor(position)) as double precision) * (
+            max(case when value_rank = ceil(position) then measured_value end)
+            - max(case when value_rank = floor(position) then measured_value end)
+        ) as percentile_value
+    from {{ g }}_ranked_values
+    group by tenant_id, kpi_name, period_start
+),
+
+{{ g }}_stock_openings as (
+    -- STOCK: the level before the first period read (the changes before it)
+    {%- if dates.lower %}
+    select
+        measurements.tenant_id,
+        measurements.kpi_name,
+        sum({{ exact_decimal('measurements.numerator') }}) as opening_level
+    from measurements
+    inner join definitions
+        on measurements.kpi_name = definitions.kpi_name
+    where definitions.aggregation = 'STOCK'
+        and measurements.local_date < cast('{{ dates.lower }}' as date)
+    group by measurements.tenant_id, measurements.kpi_name
+    {%- else %}
+    select
+        cast(null as bigint) as tenant_id,
+        cast(null as {{ dbt.type_string() }}) as kpi_name,
+        {{ exact_decimal('null') }} as opening_level
+    where 1 = 0
+    {%- endif %}
+),
+
+{{ g }}_stock_levels as (
+    -- STOCK: the opening level plus the running total of the net changes, period by
+    -- period (a period without change keeps the level)
+    select
+        {{ g }}_periods_read.tenant_id,
+        definitions.kpi_name,
+        {{ g }}_periods_read.period_start,
+        coalesce({{ g }}_stock_openings.opening_level, 0)
+        + sum(coalesce({{ g }}_sums.numerator, 0)) over (
+            partition by {{ g }}_periods_read.tenant_id, definitions.kpi_name
+            order by {{ g }}_periods_read.period_start
+            rows between unbounded preceding and current row
+        ) as stock_level
+    from {{ g }}_periods_read
+    cross join definitions
+    left join {{ g }}_sums
+        on {{ g }}_periods_read.tenant_id = {{ g }}_sums.tenant_id
+        and definitions.kpi_name = {{ g }}_sums.kpi_name
+        and {{ g }}_periods_read.period_start = {{ g }}_sums.period_start
+    left join {{ g }}_stock_openings
+        on {{ g }}_periods_read.tenant_id = {{ g }}_stock_openings.tenant_id
+        and definitions.kpi_name = {{ g }}_stock_openings.kpi_name
+    where definitions.aggregation = 'STOCK'
+),
+
+{{ g }}_ranked_targets as (
+    -- the target rows in effect at each recomputed period's start, the tenant's own first
+    select
+        {{ g }}_recomputed_periods.tenant_id,
+        {{ g }}_recomputed_periods.period_start,
         targets.kpi_name,
         targets.target,
         targets.is_enabled,
         row_number() over (
             partition by
-                periods.tenant_id,
-                periods.grain,
-                periods.period_start,
+                {{ g }}_recomputed_periods.tenant_id,
+                {{ g }}_recomputed_periods.period_start,
                 targets.kpi_name
             order by
                 case when targets.tenant_id is null then 1 else 0 end,
                 targets.valid_from desc nulls last
         ) as target_rank
-    from periods
+    from {{ g }}_recomputed_periods
     inner join targets
-        on (targets.tenant_id = periods.tenant_id or targets.tenant_id is null)
-        and (targets.valid_from is null or targets.valid_from <= periods.period_start)
-        and (targets.valid_to is null or periods.period_start < targets.valid_to)
+        on (targets.tenant_id = {{ g }}_recomputed_periods.tenant_id or targets.tenant_id is null)
+        and (targets.valid_from is null or targets.valid_from <= {{ g }}_recomputed_periods.period_start)
+        and (targets.valid_to is null or {{ g }}_recomputed_periods.period_start < targets.valid_to)
 ),
 
-enabled_kpi_periods as (
+{{ g }}_values as (
     select
-        periods.tenant_id,
-        periods.grain,
-        periods.period_start,
-        periods.period_end,
-        periods.is_complete,
-        periods.period_start_at,
-        periods.period_end_at,
-        ranked_targets.kpi_name,
-        cast(ranked_targets.target as double precision) as target
-    from periods
-    inner join ranked_targets
-        on periods.tenant_id = ranked_targets.tenant_id
-        and periods.grain = ranked_targets.grain
-        and periods.period_start = ranked_targets.period_start
-        and ranked_targets.target_rank = 1
-        and ranked_targets.is_enabled
-),
-
-measures_by_period as (
-    select tenant_id, kpi_name, 'DAILY' as grain, local_date as period_start,
-        cast(numerator as double precision) as numerator,
-        cast(denominator as double precision) as denominator
-    from daily_measures
-
-    union all
-
-    select tenant_id, kpi_name, 'WEEKLY' as grain, week_start as period_start,
-        cast(sum({{ exact_decimal('numerator') }}) as double precision) as numerator,
-        cast(sum({{ exact_decimal('denominator') }}) as double precision) as denominator
-    from daily_measures
-    group by tenant_id, kpi_name, week_start
-
-    union all
-
-    select tenant_id, kpi_name, 'MONTHLY' as grain, month_start as period_start,
-        cast(sum({{ exact_decimal('numerator') }}) as double precision) as numerator,
-        cast(sum({{ exact_decimal('denominator') }}) as double precision) as denominator
-    from daily_measures
-    group by tenant_id, kpi_name, month_start
-),
-
--- STOCK KPIs: the running total of changes over every period (not only the window)
-stock_levels as (
-    select
-        periods.tenant_id,
-        definitions.kpi_name,
-        periods.grain,
-        periods.period_start,
-        cast(sum({{ exact_decimal('coalesce(measures_by_period.numerator, 0.0)') }}) over (
-            partition by periods.tenant_id, definitions.kpi_name, periods.grain
-            order by periods.period_start
-            rows between unbounded preceding and current row
-        ) as double precision) as level
-    from periods
-    cross join definitions
-    left join measures_by_period
-        on periods.tenant_id = measures_by_period.tenant_id
-        and definitions.kpi_name = measures_by_period.kpi_name
-        and periods.grain = measures_by_period.grain
-        and periods.period_start = measures_by_period.period_start
-    where definitions.aggregation = 'STOCK'
-),
-
-computed as (
-    select
-        enabled_kpi_periods.*,
-        definitions.direction,
+        {{ g }}_recomputed_periods.tenant_id,
+        {{ g }}_ranked_targets.kpi_name,
+        {{ g }}_recomputed_periods.grain,
+        {{ g }}_recomputed_periods.period_start,
+        {{ g }}_recomputed_periods.period_end,
+        {{ g }}_recomputed_periods.is_complete,
+        {{ g }}_recomputed_periods.period_start_at,
+        {{ g }}_recomputed_periods.period_end_at,
+        cast({{ g }}_ranked_targets.target as double precision) as target,
+        definitions.aggregation,
+        definitions.value_multiplier,
         definitions.value_decimals,
+        definitions.direction,
         definitions.green_threshold_pct,
         definitions.yellow_threshold_pct,
         definitions.lower_better_yellow_ratio,
         case
-            when definitions.aggregation = 'STOCK' then coalesce(stock_levels.level, 0.0)
-            else coalesce(measures_by_period.numerator, 0.0)
+            when definitions.aggregation = 'STOCK'
+                then cast(coalesce({{ g }}_stock_levels.stock_level, 0) as double precision)
+            when definitions.aggregation in ('RATIO', 'SUM')
+                then cast(coalesce({{ g }}_sums.numerator, 0) as double precision)
         end as numerator,
         case
-            when definitions.aggregation = 'RATIO' then coalesce(measures_by_period.denominator, 0.0)
+            when definitions.aggregation = 'RATIO'
+                then cast(coalesce({{ g }}_sums.denominator, 0) as double precision)
+            when definitions.aggregation = 'PERCENTILE'
+                then cast(coalesce({{ g }}_percentiles.value_count, 0) as double precision)
         end as denominator,
-        definitions.aggregation,
-        definitions.value_multiplier
-    from enabled_kpi_periods
+        {{ g }}_percentiles.percentile_value
+    from {{ g }}_recomputed_periods
+    inner join {{ g }}_ranked_targets
+        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_ranked_targets.tenant_id
+        and {{ g }}_recomputed_periods.period_start = {{ g }}_ranked_targets.period_start
+        and {{ g }}_ranked_targets.target_rank = 1
+        and {{ g }}_ranked_targets.is_enabled
     inner join definitions
-        on enabled_kpi_periods.kpi_name = definitions.kpi_name
-    left join measures_by_period
-        on enabled_kpi_periods.tenant_id = measures_by_period.tenant_id
-        and enabled_kpi_periods.kpi_name = measures_by_period.kpi_name
-        and enabled_kpi_periods.grain = measures_by_period.grain
-        and enabled_kpi_periods.period_start = measures_by_period.period_start
-    left join stock_levels
-        on enabled_kpi_periods.tenant_id = stock_levels.tenant_id
-        and enabled_kpi_periods.kpi_name = stock_levels.kpi_name
-        and enabled_kpi_periods.grain = stock_levels.grain
-        and enabled_kpi_periods.period_start = stock_levels.period_start
+        on {{ g }}_ranked_targets.kpi_name = definitions.kpi_name
+    left join {{ g }}_sums
+        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_sums.tenant_id
+        and {{ g }}_ranked_targets.kpi_name = {{ g }}_sums.kpi_name
+        and {{ g }}_recomputed_periods.period_start = {{ g }}_sums.period_start
+    left join {{ g }}_percentiles
+        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_percentiles.tenant_id
+        and {{ g }}_ranked_targets.kpi_name = {{ g }}_percentiles.kpi_name
+        and {{ g }}_recomputed_periods.period_start = {{ g }}_percentiles.period_start
+    left join {{ g }}_stock_levels
+        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_stock_levels.tenant_id
+        and {{ g }}_ranked_targets.kpi_name = {{ g }}_stock_levels.kpi_name
+        and {{ g }}_recomputed_periods.period_start = {{ g }}_stock_levels.period_start
+),
+{%- endfor %}
+
+computed as (
+    select * from daily_values
+    union all
+    select * from weekly_values
+    union all
+    select * from monthly_values
 ),
 
 valued as (
@@ -149,6 +275,7 @@ valued as (
             "case
                 when aggregation = 'RATIO' then
                     case when denominator > 0 then value_multiplier * numerator / denominator end
+                when aggregation = 'PERCENTILE' then value_multiplier * percentile_value
                 else value_multiplier * numerator
             end",
             'value_decimals'

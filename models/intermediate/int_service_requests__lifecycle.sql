@@ -5,9 +5,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='replace',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ delete_changed_requests(also='is_on_hold') }}",
+        meta={'replace_scope': 'reprocessed_requests', 'replace_also': 'is_on_hold'},
     )
 }}
 -- depends_on: {{ ref('int_service_requests__changed') }}
@@ -105,6 +105,8 @@ final as (
         -- attributes
         requests.request_type,
         requests.priority,
+        requests.team,
+        requests.service,
         coalesce(resolution.is_resolved, false) as is_resolved,
         coalesce(resolution.last_status = 'ON_HOLD', false) as is_on_hold,
         -- measures

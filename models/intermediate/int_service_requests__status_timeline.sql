@@ -6,9 +6,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='replace',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ delete_changed_requests() }}",
+        meta={'replace_scope': 'reprocessed_requests'},
     )
 }}
 -- depends_on: {{ ref('int_service_requests__changed') }}

@@ -32,7 +32,10 @@ UTC = timezone.utc
 GRAINS = ("DAILY", "WEEKLY", "MONTHLY")
 CLOSED_STATUSES = frozenset({"DONE", "CANCELLED"})
 FINISHED_DEPLOYMENT_STATUSES = frozenset({"DEPLOYED", "FAILED", "ROLLED_BACK"})
-BUILTIN_KPIS = ("MTTR", "FCR", "SLA_COMPLIANCE", "SR_BACKLOG", "DEPLOY_SUCCESS_RATE")
+BUILTIN_KPIS = (
+    "MTTR", "MTTR_MEDIAN", "MTTR_P90", "FCR", "SLA_COMPLIANCE", "SR_BACKLOG",
+    "DEPLOY_SUCCESS_RATE",
+)
 
 DEFAULT_GREEN_PCT = 95.0
 DEFAULT_YELLOW_PCT = 80.0
@@ -75,6 +78,21 @@ def round_half_up(x: float | int | None, decimals: int | None) -> float | None:
     d = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-10), rounding=ROUND_HALF_UP)
     q = Decimal(1).scaleb(-int(decimals))
     return float(d.quantize(q, rounding=ROUND_HALF_UP))
+
+
+def percentile_cont(values: list[float], fraction: float) -> float | None:
+    """The continuous percentile of ``values`` (SQL's percentile_cont): sorted, the value
+    at 0-based position fraction x (n - 1), linearly interpolated between the two values
+    around it; None without values. The position is worked out in decimals, so 0.9 x 10
+    is exactly 9."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = Decimal(str(fraction)) * (len(ordered) - 1)
+    lower = int(position)  # floor: position >= 0
+    upper = min(lower + 1, len(ordered) - 1)
+    weight = float(position - lower)
+    return ordered[lower] + weight * (ordered[upper] - ordered[lower])
 
 
 def _micros(delta: timedelta) -> int:
@@ -237,6 +255,7 @@ def traffic_light(
 
 _INT_COLUMNS = {"tenant_id", "value_decimals"}
 _FLOAT_COLUMNS = {
+    "percentile",
     "default_target",
     "target",
     "resolution_hours",
@@ -517,7 +536,8 @@ def compute(
             continue
         elapsed = hours_between(created, resolution)
         if r.get("request_type") == "INCIDENT":
-            add_flow(tid, "MTTR", resolution, elapsed)
+            for kpi in ("MTTR", "MTTR_MEDIAN", "MTTR_P90"):
+                add_flow(tid, kpi, resolution, elapsed)
         fcr_ok = reopen_count == 0 and assignee_count <= 1
         add_flow(tid, "FCR", resolution, 1.0 if fcr_ok else 0.0)
         policy = policy_for(tid, r.get("request_type"), r.get("priority"))
@@ -595,7 +615,14 @@ def compute(
                         parts, den = flow.get((tid, kpi, grain, start), ([], 0))
                         numerator = fsum(parts)
                         denominator = float(den)
-                    if aggregation == "RATIO":
+                    if aggregation == "PERCENTILE":
+                        parts, den = flow.get((tid, kpi, grain, start), ([], 0))
+                        fraction = _as_float(definition.get("percentile"))
+                        pct = percentile_cont(parts, fraction)
+                        raw_value = None if pct is None else multiplier * pct
+                        numerator = None
+                        denominator = float(len(parts))
+                    elif aggregation == "RATIO":
                         raw_value = multiplier * numerator / denominator if denominator else None
                     else:  # STOCK / SUM: the value is the numerator itself
                         raw_value = numerator * multiplier

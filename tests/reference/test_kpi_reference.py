@@ -16,6 +16,7 @@ import pytest
 from .kpi_reference import (
     compute,
     load_seeds,
+    percentile_cont,
     round_half_up,
     traffic_light,
 )
@@ -185,7 +186,11 @@ def test_traffic_light_every_branch():
 
 def test_load_seeds_types(seeds):
     defs = {r["kpi_name"]: r for r in seeds["kpi_definitions"]}
-    assert set(defs) == {"MTTR", "FCR", "SLA_COMPLIANCE", "SR_BACKLOG", "DEPLOY_SUCCESS_RATE"}
+    assert set(defs) == {"MTTR", "MTTR_MEDIAN", "MTTR_P90", "FCR", "SLA_COMPLIANCE",
+                         "SR_BACKLOG", "DEPLOY_SUCCESS_RATE"}
+    assert defs["MTTR_MEDIAN"]["aggregation"] == "PERCENTILE"
+    assert defs["MTTR_MEDIAN"]["percentile"] == 0.5 and defs["MTTR_P90"]["percentile"] == 0.9
+    assert defs["MTTR"]["percentile"] is None
     assert defs["MTTR"]["default_target"] == 4.0
     assert defs["FCR"]["value_multiplier"] == 100.0
     assert defs["MTTR"]["value_decimals"] == 2
@@ -744,7 +749,8 @@ def test_scorecard_and_tenant_status(seeds):
     res = _as_of_fixture(seeds)
     sc = res.scorecard
     assert set(sc) == {
-        (4, k) for k in ("MTTR", "FCR", "SLA_COMPLIANCE", "SR_BACKLOG", "DEPLOY_SUCCESS_RATE")
+        (4, k) for k in ("MTTR", "MTTR_MEDIAN", "MTTR_P90", "FCR", "SLA_COMPLIANCE",
+                         "SR_BACKLOG", "DEPLOY_SUCCESS_RATE")
     }
     # SR_BACKLOG (DAILY): current 04-10 = 3 -> GREEN 100; previous 04-09 = 3 GREEN.
     b = sc[(4, "SR_BACKLOG")]
@@ -781,11 +787,18 @@ def test_scorecard_and_tenant_status(seeds):
         sc[(4, "DEPLOY_SUCCESS_RATE")]["achievement_pct"],
         sc[(4, "DEPLOY_SUCCESS_RATE")]["status"],
     ) == (52.6, "RED")
-    # Tenant status: 2 GREEN, 3 RED -> RED. Tenants 1 and 2 (no activity) -> NO_DATA, 0s.
+    # MTTR_MEDIAN and MTTR_P90: one incident (38 h): both 38.0; the median against 4 and
+    # the p90 against 24 (38 > 1.2 x 24 = 28.8) are RED; one value -> denominator 1.
+    med, p90 = sc[(4, "MTTR_MEDIAN")], sc[(4, "MTTR_P90")]
+    assert (med["value"], med["target"], med["status"]) == (38.0, 4.0, "RED")
+    assert (p90["value"], p90["target"], p90["status"]) == (38.0, 24.0, "RED")
+    monthly = res.kpi_values[(4, "MTTR_P90", "MONTHLY", d("2024-04-01"))]
+    assert (monthly["numerator"], monthly["denominator"]) == (None, 1.0)
+    # Tenant status: 2 GREEN, 5 RED -> RED. Tenants 1 and 2 (no activity) -> NO_DATA, 0s.
     assert res.tenant_status[4] == {
         "green_count": 2,
         "yellow_count": 0,
-        "red_count": 3,
+        "red_count": 5,
         "no_data_count": 0,
         "overall_status": "RED",
     }
@@ -820,10 +833,11 @@ def test_unlisted_tenant_uses_default_timezone(seeds):
     # created 20:00 UTC = 05:00 KST on 04-02: the first Seoul period is 04-02
     assert (9, "MTTR", "DAILY", d("2024-04-01")) not in seoul.kpi_values
     assert min(k[3] for k in seoul.kpi_values if k[2] == "DAILY") == d("2024-04-02")
-    # Scorecard (as_of 04-05 09:00 KST): MTTR April 3.5 <= 4 GREEN; FCR 100 GREEN;
-    # SLA (INCIDENT P3, 24 h) 100 GREEN; backlog 0 GREEN; deployments NO_DATA -> GREEN.
+    # Scorecard (as_of 04-05 09:00 KST): MTTR April 3.5 <= 4 GREEN, its median and p90
+    # 3.5 GREEN; FCR 100 GREEN; SLA (INCIDENT P3, 24 h) 100 GREEN; backlog 0 GREEN;
+    # deployments NO_DATA -> GREEN.
     assert seoul.tenant_status[9] == {
-        "green_count": 4,
+        "green_count": 6,
         "yellow_count": 0,
         "red_count": 0,
         "no_data_count": 1,
@@ -949,3 +963,19 @@ def test_performance_5000_requests(seeds):
             if not before or before[-1]["new_status"] not in ("DONE", "CANCELLED"):
                 n += 1
         assert row["value"] == float(n), (tid, grain, ps)
+
+
+def test_percentile_cont_by_hand():
+    # odd count: the middle value; even count: halfway between the two middle ones
+    assert percentile_cont([3.0, 1.0, 2.0], 0.5) == 2.0
+    assert percentile_cont([4.0, 1.0, 3.0, 2.0], 0.5) == 2.5
+    # p90 of 1..11: position 0.9 x 10 = 9 exactly -> the 10th value
+    assert percentile_cont([float(v) for v in range(1, 12)], 0.9) == 10.0
+    # p90 of 1, 2, 3, 10: position 0.9 x 3 = 2.7 -> 3 + 0.7 x (10 - 3) = 7.9
+    assert abs(percentile_cont([1.0, 2.0, 3.0, 10.0], 0.9) - 7.9) < 1e-12
+    # p75 of 1, 2, 3, 10 is 4.75 (DuckDB over a DECIMAL(.., 1) would say 4.7)
+    assert percentile_cont([1.0, 2.0, 3.0, 10.0], 0.75) == 4.75
+    # a single value, ties, none
+    assert percentile_cont([5.5], 0.9) == 5.5
+    assert percentile_cont([2.0, 2.0, 2.0, 8.0], 0.5) == 2.0
+    assert percentile_cont([], 0.5) is None

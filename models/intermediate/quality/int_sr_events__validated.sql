@@ -9,9 +9,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='replace',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ delete_changed_requests(also='sr_id is null') }}",
+        meta={'replace_scope': 'reprocessed_requests', 'replace_also': 'sr_id is null'},
     )
 }}
 -- depends_on: {{ ref('int_service_requests__changed') }}

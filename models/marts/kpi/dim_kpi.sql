@@ -20,6 +20,7 @@ final as (
         cast(default_target as double precision) as default_target,
         cast(default_grain as {{ dbt.type_string() }}) as default_grain,
         cast(aggregation as {{ dbt.type_string() }}) as aggregation,
+        cast(percentile as double precision) as percentile,
         cast(value_multiplier as double precision) as value_multiplier,
         cast(value_decimals as integer) as value_decimals,
         cast(coalesce(green_threshold_pct, 95.0) as double precision) as green_threshold_pct,

@@ -1,24 +1,22 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='replace',
         on_schema_change='fail',
-        pre_hook=["{{ lock_kpi_facts() }}", "{{ delete_kpi_window('WEEKLY') }}"],
+        meta={'replace_scope': 'recomputed_periods'},
     )
 }}
+-- depends_on: {{ ref('int_tenants__periods') }}  (the periods the strategy replaces)
 
--- depends_on: {{ ref('int_tenants__periods') }}  (read by the delete_kpi_window pre-hook)
-
--- The WEEKLY KPI facts. Incremental: a run recomputes the tenant periods overlapping the
--- window [min_date, max_date) (UTC), the unit of a Dagster weekly partition (by default,
--- everything), for every KPI or only those of kpi_selection() (a manual recalculation).
+-- The WEEKLY KPI facts. Incremental (strategy `replace`): a run recomputes the tenant
+-- periods overlapping the window [min_date, max_date) (UTC; by default, everything), for
+-- every KPI or only those of kpi_selection() (a manual recalculation), and replaces their
+-- rows in one transaction.
 with
 
 period_values as (
     select * from {{ ref('int_kpi__period_values') }}
     where grain = 'WEEKLY'
-        and period_end_at > {{ window_bound('min_date') }}
-        and period_start_at < {{ window_bound('max_date') }}
         and {{ kpi_selection('kpi_name') }}
 ),
 

@@ -1,0 +1,44 @@
+{#- The SQL condition selecting the rows of `relation` (an incremental model's table) that
+    this run recomputes: what the `replace` strategy deletes before inserting the new rows,
+    and what the tests of the model check on a windowed run (get_where_subquery). It
+    follows the model's `meta`:
+    - `replace_scope: reprocessed_requests` (models keyed by request): on a windowed run,
+      the requests int_service_requests__changed lists, plus the rows matching
+      `meta.replace_also` (e.g. `sr_id is null`: rows not tied to a request, recomputed
+      whole; `is_on_hold`: requests whose time on hold grows with as_of); on any other
+      run, every row.
+    - `replace_scope: recomputed_periods` (the KPI fact tables): on a run with a window,
+      the tenant periods overlapping it (int_tenants__periods; see window_bound); on a run
+      without, every period; either way only the KPIs of kpi_selection().
+    `node` is the model's graph node when called from a test (get_where_subquery); the
+    model being built otherwise. -#}
+{% macro replaced_rows(relation, node=none) -%}
+    {%- set meta = (node.config.meta if node is not none else config.get('meta')) or {} -%}
+    {%- set scope = meta.get('replace_scope') -%}
+    {%- if scope == 'reprocessed_requests' -%}
+        {%- if not has_recompute_window('min_date') -%}
+            {{ return('1 = 1') }}
+        {%- endif -%}
+        {%- set changed = relation.incorporate(path={'identifier': 'int_service_requests__changed'}) -%}
+        {%- set condition = 'sr_id in (select sr_id from ' ~ changed ~ ')' -%}
+        {%- if meta.get('replace_also') -%}
+            {%- set condition = '(' ~ condition ~ ' or ' ~ meta.get('replace_also') ~ ')' -%}
+        {%- endif -%}
+        {{ return(condition) }}
+    {%- elif scope == 'recomputed_periods' -%}
+        {%- if not has_recompute_window() -%}
+            {{ return(kpi_selection('kpi_name')) }}
+        {%- endif -%}
+        {%- set condition -%}
+            {{ kpi_selection('kpi_name') }}
+            and (tenant_id, grain, period_start) in (
+                select tenant_id, grain, period_start
+                from {{ ref('int_tenants__periods') }}
+                where period_end_at > {{ window_bound('min_date') }}
+                    and period_start_at < {{ window_bound('max_date') }}
+            )
+        {%- endset -%}
+        {{ return(condition) }}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error("Model " ~ relation ~ " uses incremental_strategy 'replace' without a known meta.replace_scope (reprocessed_requests or recomputed_periods), got " ~ (scope | tojson)) }}
+{%- endmacro %}
