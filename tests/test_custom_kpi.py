@@ -1,13 +1,19 @@
 """Adding a KPI takes one SQL model plus one row in kpi_definitions.csv and a target row:
-a custom KPI (P1 incidents opened) added to a copy of the project shows up in the marts
-with the right values at all three grains."""
+custom KPIs (P1 incidents opened, a SUM; the 75th percentile of deployment minutes, a
+PERCENTILE) added to a copy of the project show up in the marts with the right values at
+all three grains. The same build has the built-in percentile KPIs MTTR_MEDIAN and MTTR_P90
+enabled, checked against values worked out by hand."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import fixtures_hand
-from harness import Warehouse, normalise
+import pytest
+from harness import ENGINES, Warehouse, normalise
+
+D = date.fromisoformat
 
 CUSTOM_MODEL = """
 with
@@ -16,7 +22,11 @@ requests as (
     select * from {{ ref('stg_itsm__service_requests') }}
 ),
 
-final as (
+deployments as (
+    select * from {{ ref('int_deployments__accepted') }}
+),
+
+p1_incidents_opened as (
     select
         'sr-' || cast(sr_id as {{ dbt.type_string() }}) as measurement_key,
         tenant_id,
@@ -27,25 +37,73 @@ final as (
     from requests
     where request_type = 'INCIDENT'
         and priority = 'P1'
+),
+
+deployment_minutes as (
+    select
+        'deployment-' || cast(deployment_id as {{ dbt.type_string() }}) as measurement_key,
+        tenant_id,
+        'DEPLOY_MINUTES_P75' as kpi_name,
+        finished_at as measured_at,
+        {{ hours_between('started_at', 'finished_at') }} * 60 as numerator,
+        cast(null as double precision) as denominator
+    from deployments
+    where finished_at is not null
+),
+
+final as (
+    select * from p1_incidents_opened
+    union all
+    select * from deployment_minutes
 )
 
 select * from final
 """
 
-DEFINITION_ROW = (
+DEFINITION_ROWS = (
     "P1_INCIDENTS_OPENED,P1 인시던트 발생 건수,P1 incidents opened,P1 인시던트 수,"
-    "Incidents of priority P1 opened in the period,count,LOWER_BETTER,1,WEEKLY,SUM,1,0,95,80,1.2,false\n"
+    "Incidents of priority P1 opened in the period,count,LOWER_BETTER,1,WEEKLY,SUM,,1,0,95,80,1.2,false\n"
+    "DEPLOY_MINUTES_P75,배포 시간 75번째 백분위수,Deployment minutes (p75),배포 소요 시간,"
+    "75th percentile of deployment minutes,min,LOWER_BETTER,45,MONTHLY,PERCENTILE,0.75,1,2,95,80,1.2,false\n"
 )
-TARGET_ROW = ",P1_INCIDENTS_OPENED,1,,,true\n"
+TARGET_ROWS = (
+    ",P1_INCIDENTS_OPENED,1,,,true\n,DEPLOY_MINUTES_P75,45,,,true\n"
+    ",MTTR_MEDIAN,4,,,true\n,MTTR_P90,24,,,true\n"
+)
 
 
-def test_custom_kpi_in_marts(warehouse: Warehouse) -> None:
-    fixtures_hand.install(warehouse)
-    warehouse.write_file("models/intermediate/kpis/int_kpi__custom.sql", CUSTOM_MODEL)
-    definitions = (warehouse.project_dir / "seeds/kpi_definitions.csv").read_text()
-    warehouse.write_file("seeds/kpi_definitions.csv", definitions + DEFINITION_ROW)
-    warehouse.write_file("seeds/kpi_targets.csv", fixtures_hand.KPI_TARGETS_CSV + TARGET_ROW)
-    warehouse.build(fixtures_hand.AS_OF)
+@pytest.fixture(scope="module", params=ENGINES)
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+          ) -> Iterator[Warehouse]:
+    """The hand scenario with the custom KPIs and the percentile KPIs, built once per
+    engine."""
+    warehouse = Warehouse(request.param, tmp_path_factory.mktemp(f"custom-{request.param}"))
+    try:
+        fixtures_hand.install(warehouse)
+        warehouse.write_file("models/intermediate/kpis/int_kpi__custom.sql", CUSTOM_MODEL)
+        definitions = (warehouse.project_dir / "seeds/kpi_definitions.csv").read_text()
+        warehouse.write_file("seeds/kpi_definitions.csv", definitions + DEFINITION_ROWS)
+        warehouse.write_file("seeds/kpi_targets.csv",
+                             fixtures_hand.KPI_TARGETS_CSV + TARGET_ROWS)
+        warehouse.build(fixtures_hand.AS_OF)
+        yield warehouse
+    finally:
+        warehouse.drop()
+
+
+def facts_of(warehouse: Warehouse, kpi_name: str) -> dict[tuple, tuple]:
+    """(tenant_id, grain, period_start) -> (value, numerator, denominator, status)."""
+    return {
+        (r["tenant_id"], r["grain"], r["period_start"]): (
+            normalise(r["value"]), normalise(r["numerator"]), normalise(r["denominator"]),
+            r["status"])
+        for r in warehouse.query(
+            f"select * from marts.fct_kpi_values where kpi_name = '{kpi_name}'")
+    }
+
+
+def test_custom_kpi_in_marts(built: Warehouse) -> None:
+    warehouse = built
 
     rows = {
         (r["tenant_id"], r["grain"], r["period_start"]): (normalise(r["value"]), r["status"])
@@ -84,3 +142,52 @@ def test_custom_kpi_in_marts(warehouse: Warehouse) -> None:
     ]
     dim = warehouse.query("select * from marts.dim_kpi where kpi_name = 'P1_INCIDENTS_OPENED'")
     assert dim[0]["display_name_en"] == "P1 incidents opened"
+
+
+def test_custom_percentile_kpi(built: Warehouse) -> None:
+    # deployment minutes of tenant 1 (Seoul, UTC+9), by the local day they finished:
+    # 17: 30 min (29 Feb 15:30 UTC = 1 Mar KST), 11: 30 (5 Mar), 12: 20 (5 Mar),
+    # 15: 60 (cancelled, 8 Mar), 13: 40 (12 Mar); 16 finished after as_of, 14 never.
+    # p75 at position 0.75 x (n - 1) of the sorted values, interpolated:
+    rows = facts_of(built, "DEPLOY_MINUTES_P75")
+    # March: 20, 30, 30, 40, 60 (odd, a tie): position 3 -> 40; GREEN against 45
+    assert rows[(1, "MONTHLY", D("2024-03-01"))] == (40.0, None, 5.0, "GREEN")
+    # week of 4 March: 20, 30, 60: position 1.5 -> 30 + 0.5 x 30 = 45; <= 45 GREEN
+    assert rows[(1, "WEEKLY", D("2024-03-04"))] == (45.0, None, 3.0, "GREEN")
+    # 5 March: 20, 30 (even): position 0.75 -> 20 + 0.75 x 10 = 27.5
+    assert rows[(1, "DAILY", D("2024-03-05"))] == (27.5, None, 2.0, "GREEN")
+    # week of 26 Feb: 30 alone; February: nothing (NO_DATA, no values)
+    assert rows[(1, "WEEKLY", D("2024-02-26"))] == (30.0, None, 1.0, "GREEN")
+    assert rows[(1, "MONTHLY", D("2024-02-01"))] == (None, None, 0.0, "NO_DATA")
+    # tenant 2: 21, 90 min alone: 90 > 1.2 x 45 = 54 -> RED
+    assert rows[(2, "MONTHLY", D("2024-03-01"))] == (90.0, None, 1.0, "RED")
+
+
+def test_percentile_kpis_by_hand(built: Warehouse) -> None:
+    median, p90 = facts_of(built, "MTTR_MEDIAN"), facts_of(built, "MTTR_P90")
+    # tenant 1 (Seoul) incidents resolved in March KST: 101 3 h, 102 5 h, 103 6 h (29 Feb
+    # 16:00 UTC = 1 Mar KST), 108 10 h; 110 resolves after as_of.
+    # median of 3, 5, 6, 10 (even): (5 + 6) / 2 = 5.5 > 1.2 x 4 -> RED
+    assert median[(1, "MONTHLY", D("2024-03-01"))] == (5.5, None, 4.0, "RED")
+    # p90: position 0.9 x 3 = 2.7 -> 6 + 0.7 x (10 - 6) = 8.8 <= 24 GREEN
+    assert p90[(1, "MONTHLY", D("2024-03-01"))] == (8.8, None, 4.0, "GREEN")
+    # week of 4 March: 101 (5 Mar) and 108 (7 Mar): 6.5 and 3 + 0.9 x 7 = 9.3; a weekly
+    # value is the percentile of the week's incidents, not of its daily values
+    assert median[(1, "WEEKLY", D("2024-03-04"))] == (6.5, None, 2.0, "RED")
+    assert p90[(1, "WEEKLY", D("2024-03-04"))] == (9.3, None, 2.0, "GREEN")
+    # a single incident is its own median and p90: 103 in the week of 26 Feb, 102 on
+    # 11 March
+    assert median[(1, "WEEKLY", D("2024-02-26"))] == (6.0, None, 1.0, "RED")
+    assert p90[(1, "DAILY", D("2024-03-11"))] == (5.0, None, 1.0, "GREEN")
+    # no incident: NO_DATA with denominator 0, like the ratios
+    assert median[(1, "MONTHLY", D("2024-02-01"))] == (None, None, 0.0, "NO_DATA")
+    # tenant 2 (New York): 201 1 h and 203 24 h both resolved on 10 March (local):
+    # median 12.5, p90 1 + 0.9 x 23 = 21.7
+    assert median[(2, "DAILY", D("2024-03-10"))] == (12.5, None, 2.0, "RED")
+    assert p90[(2, "MONTHLY", D("2024-03-01"))] == (21.7, None, 2.0, "GREEN")
+    # the scorecard shows them at their default grain, the month
+    card = {(r["tenant_id"], r["kpi_name"]): (r["grain"], normalise(r["value"]))
+            for r in built.query("select * from marts.kpi_scorecard "
+                                 "where kpi_name in ('MTTR_MEDIAN', 'MTTR_P90')")}
+    assert card[(1, "MTTR_MEDIAN")] == ("MONTHLY", 5.5)
+    assert card[(3, "MTTR_P90")] == ("MONTHLY", 3.0)
