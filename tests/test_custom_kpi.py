@@ -11,7 +11,7 @@ from datetime import date
 
 import fixtures_hand
 import pytest
-from harness import ENGINES, Warehouse, normalise
+from harness import ENGINES, REPO_ROOT, Warehouse, normalise
 
 D = date.fromisoformat
 
@@ -60,12 +60,16 @@ final as (
 select * from final
 """
 
-DEFINITION_ROWS = (
-    "P1_INCIDENTS_OPENED,P1 인시던트 발생 건수,P1 incidents opened,P1 인시던트 수,"
-    "Incidents of priority P1 opened in the period,count,LOWER_BETTER,1,WEEKLY,SUM,,1,0,95,80,1.2,false\n"
-    "DEPLOY_MINUTES_P75,배포 시간 75번째 백분위수,Deployment minutes (p75),배포 소요 시간,"
-    "75th percentile of deployment minutes,min,LOWER_BETTER,45,MONTHLY,PERCENTILE,0.75,1,2,95,80,1.2,false\n"
-)
+def readme_definition_rows() -> str:
+    """The kpi_definitions.csv rows of the README's "Add a KPI" section, as written."""
+    text = (REPO_ROOT / "README.md").read_text()
+    section = text[text.index("## Add a KPI"):]
+    section = section[:section.index("\n## ", 1)]
+    rows = [block.split("```", 1)[0].strip() for block in section.split("```csv\n")[1:]]
+    assert [row.split(",")[0] for row in rows] == ["P1_INCIDENTS_OPENED", "DEPLOY_MINUTES_P75"]
+    return "".join(f"{row}\n" for row in rows)
+
+
 TARGET_ROWS = (
     ",P1_INCIDENTS_OPENED,1,,,true\n,DEPLOY_MINUTES_P75,45,,,true\n"
     ",MTTR_MEDIAN,4,,,true\n,MTTR_P90,24,,,true\n"
@@ -82,7 +86,8 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         fixtures_hand.install(warehouse)
         warehouse.write_file("models/intermediate/kpis/int_kpi__custom.sql", CUSTOM_MODEL)
         definitions = (warehouse.project_dir / "seeds/kpi_definitions.csv").read_text()
-        warehouse.write_file("seeds/kpi_definitions.csv", definitions + DEFINITION_ROWS)
+        warehouse.write_file("seeds/kpi_definitions.csv",
+                             definitions + readme_definition_rows())
         warehouse.write_file("seeds/kpi_targets.csv",
                              fixtures_hand.KPI_TARGETS_CSV + TARGET_ROWS)
         warehouse.build(fixtures_hand.AS_OF)
