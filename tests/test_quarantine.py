@@ -355,19 +355,15 @@ def test_dagster_shows_a_rejection_rate_check_per_raw_table(warehouse: Warehouse
 
 
 @pytest.mark.parametrize("engine", ["duckdb"])
-@pytest.mark.parametrize(("variables", "env", "hours"), [
-    ({}, None, 1), ({"future_tolerance_hours": 0}, "5", 0), ({}, "5", 5),
-    ({"future_tolerance_hours": 24}, None, 24),
+@pytest.mark.parametrize(("variables", "hours"), [
+    ({}, 1), ({"future_tolerance_hours": 0}, 0), ({"future_tolerance_hours": 24}, 24),
 ])
-def test_future_tolerance_var_env_default(warehouse: Warehouse, variables: dict,
-                                          env: str | None, hours: int) -> None:
-    """The tolerance comes from the var (0 included), else the env, else 1 hour."""
-    from harness import patched_env
-
+def test_future_tolerance_var_and_default(warehouse: Warehouse, variables: dict,
+                                          hours: int) -> None:
+    """The tolerance comes from the var (0 included), default 1 hour (dbt_project.yml)."""
     fixtures_hand.install(warehouse)
-    with patched_env({"KPI_FUTURE_TOLERANCE_HOURS": env}):
-        warehouse.dbt("compile", "--select", "int_service_requests__validated",
-                      as_of=fixtures_hand.AS_OF, variables=variables)
+    warehouse.dbt("compile", "--select", "int_service_requests__validated",
+                  as_of=fixtures_hand.AS_OF, variables=variables)
     compiled = next((warehouse.project_dir / "target" / "compiled").rglob(
         "int_service_requests__validated.sql")).read_text()
     assert f"created_at is more than {hours} hour(s) after as_of" in compiled

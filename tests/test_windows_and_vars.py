@@ -2,7 +2,7 @@
 
 - Recomputing the KPI facts window by window (vars min_date / max_date, as Dagster will)
   gives exactly the rows of one full build.
-- A window's start moves back by lookback_days (var, else env KPI_LOOKBACK_DAYS, else 3);
+- A window's start moves back by lookback_days (var, default 3 in dbt_project.yml);
   a run without a window is unaffected.
 - Values that reach SQL from vars or env are validated before any SQL runs: injection
   attempts stop the build with a clear error and the raw tables are untouched.
@@ -86,14 +86,13 @@ def test_window_rerun_replaces_rows_of_a_disabled_kpi(warehouse: Warehouse) -> N
 @pytest.mark.parametrize(
     ("variables", "env", "start"),
     [
-        ({}, {}, "1900-01-01"),  # no window: everything, nothing to move
+        ({}, {}, None),  # no window: every period, no bound
         ({"min_date": "2024-04-01"}, {}, "2024-03-29"),  # the default lookback, 3 days
         ({"min_date": "2024-04-01", "lookback_days": 0}, {}, "2024-04-01"),
-        ({}, {"KPI_MIN_DATE": "2024-03-01", "KPI_LOOKBACK_DAYS": "10"}, "2024-02-20"),
-        ({"lookback_days": "1"}, {"KPI_MIN_DATE": "2024-03-01", "KPI_LOOKBACK_DAYS": "10"},
-         "2024-02-29"),  # the var wins over the env variable
+        ({"lookback_days": 10}, {"KPI_MIN_DATE": "2024-03-01"}, "2024-02-20"),
+        ({"lookback_days": "1"}, {"KPI_MIN_DATE": "2024-03-01"}, "2024-02-29"),
     ],
-    ids=["no-window", "default", "var-0", "env", "var-over-env"],
+    ids=["no-window", "default", "var-0", "env-window", "var-1"],
 )
 def test_lookback_moves_the_window_start(warehouse: Warehouse, variables: dict,
                                          env: dict[str, str], start: str) -> None:
@@ -102,7 +101,10 @@ def test_lookback_moves_the_window_start(warehouse: Warehouse, variables: dict,
                       variables=variables)
     compiled = (warehouse.project_dir / "target" / "compiled" / "kpi_engine" / "models"
                 / "marts" / "kpi" / "fct_kpi_values_daily.sql").read_text()
-    assert f"period_end_at > cast('{start} 00:00:00' as timestamp)" in compiled
+    if start is None:
+        assert "period_end_at >" not in compiled
+    else:
+        assert f"period_end_at > cast('{start} 00:00:00' as timestamp)" in compiled
 
 
 INJECTION = "2024-01-01'; drop table raw.service_requests; --"
@@ -124,19 +126,19 @@ INJECTION = "2024-01-01'; drop table raw.service_requests; --"
          "Invalid value for 'lookback_days'"),
         ({"lookback_days": -1}, {}, "Invalid value for 'lookback_days'"),
         ({"lookback_days": 367}, {}, "Invalid value for 'lookback_days'"),
-        ({}, {"KPI_LOOKBACK_DAYS": "abc"}, "Invalid value for 'lookback_days'"),
+        ({"lookback_days": "abc"}, {}, "Invalid value for 'lookback_days'"),
         ({"raw_schema": "raw; drop table raw.sr_events; --"}, {},
          "Invalid value for 'raw_schema'"),
         ({"raw_schema": 'raw"."x'}, {}, "Invalid value for 'raw_schema'"),
         ({"future_tolerance_hours": "1; drop table raw.sr_events"}, {},
          "Invalid value for 'future_tolerance_hours'"),
-        ({}, {"KPI_REJECTION_RATE_WARN_PCT": "1; drop table raw.sr_events"},
+        ({"rejection_rate_warn_pct": "1; drop table raw.sr_events"}, {},
          "Invalid value for 'rejection_rate_warn_pct'"),
     ],
     ids=["env-as_of", "var-as_of", "min_date", "env-max_date", "max_date",
          "default_timezone", "kpi_only", "lookback_days", "lookback_days-negative",
-         "lookback_days-too-large", "env-lookback_days", "raw_schema", "raw_schema-quote",
-         "future_tolerance_hours", "env-rejection_rate_warn_pct"],
+         "lookback_days-too-large", "lookback_days-text", "raw_schema", "raw_schema-quote",
+         "future_tolerance_hours", "rejection_rate_warn_pct"],
 )
 def test_bad_vars_are_refused(warehouse: Warehouse, variables: dict, env: dict[str, str],
                               message: str) -> None:
