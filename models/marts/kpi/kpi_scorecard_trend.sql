@@ -2,10 +2,6 @@
 -- periods up to and including the one holding as_of, for trend charts. A period in which
 -- the KPI was not enabled is kept, without value, target or status.
 
--- depends_on: {{ ref('tenant_kpi_status') }}
--- (not read: built after it so the marts are swapped one at a time. On DuckDB, dbt-duckdb's
--- table swap lists the catalog (duckdb_indexes()), which fails while another thread renames
--- a table: "Table with name tenant_kpi_status__dbt_backup does not exist!")
 with
 
 scorecard as (
