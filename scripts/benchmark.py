@@ -3,7 +3,7 @@
 For a scale (``smoke``: 2,000 requests, 20 tenants, 60 days; ``100k``, ``1M``, ``10M``:
 that many requests, 200 tenants, 730 days; about 5 events per request, a deployment per
 ten requests; tenants spread over eight timezones, with DST zones and a half-hour offset),
-it generates demo data with ``orchestration.demo_data`` ending one day after a midnight E,
+it generates demo data with ``itsm_kpi.demo_data`` ending one day after a midnight E,
 splits it into the source system as of E and the next day's delta (new and changed rows,
 plus about 2 % of the events of the two days before E held back: late events), loads the
 state at E into a fresh database and measures, per engine, in a throw-away copy of the
@@ -72,9 +72,7 @@ if str(REPO_ROOT) not in sys.path:  # run as a script: the orchestration package
 
 with warnings.catch_warnings():  # dagster's beta / preview warnings on import
     warnings.simplefilter("ignore")
-    from orchestration import assets as dagster_assets
-    from orchestration.assets import CORE_EXCLUDE, FACT_MODELS, MART_MODELS
-    from orchestration.demo_data import (
+    from itsm_kpi.demo_data import (
         DEFAULT_END,
         PRIMARY_KEYS,
         RAW_TABLES,
@@ -82,6 +80,8 @@ with warnings.catch_warnings():  # dagster's beta / preview warnings on import
         build_tables,
         postgres_params_from_env,
     )
+    from orchestration import assets as dagster_assets
+    from orchestration.assets import CORE_EXCLUDE, FACT_MODELS, MART_MODELS
     from orchestration.schedules import CRONS, partition_range
 
 # the dbt command every Dagster step runs (["build", ...]; older versions: plain build)

@@ -68,14 +68,14 @@ with warnings.catch_warnings():  # importing the definitions builds them: beta A
     warnings.simplefilter("ignore", dg.BetaWarning)
     warnings.simplefilter("ignore", dg.PreviewWarning)
     from orchestration.definitions import build_definitions, dbt_executable
-from orchestration.demo_data import (
+from itsm_kpi.demo_data import (
     PRIMARY_KEYS,
     RAW_TABLES,
     DemoConfig,
     generate_postgres,
     postgres_params_from_env,
 )
-from orchestration.environment import patched_env
+from itsm_kpi.environment import patched_env
 from orchestration.schedules import CRONS, RANGE_END, RANGE_START
 from orchestration.settings import Settings
 

@@ -25,7 +25,7 @@ import psycopg2
 import pytest
 from dbt.cli.main import dbtRunner
 
-from orchestration.environment import patched_env
+from itsm_kpi.environment import patched_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_ITEMS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests")

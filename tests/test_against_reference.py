@@ -14,7 +14,7 @@ import pytest
 from harness import ENGINES, Warehouse, normalise, pg_params
 from reference.kpi_reference import compute, load_seeds
 
-from orchestration import demo_data
+from itsm_kpi import demo_data
 
 CONFIG = demo_data.DemoConfig(requests=3000, tenants=5, days=120, seed=7,
                               end=datetime(2026, 6, 1))

@@ -13,7 +13,7 @@ import duckdb
 import psycopg2
 import pytest
 
-from orchestration.demo_data import (
+from itsm_kpi.demo_data import (
     PRIMARY_KEYS,
     RAW_TABLES,
     DemoConfig,

@@ -6,7 +6,7 @@ from marts.tenant_kpi_status, marts.kpi_scorecard and marts.kpi_scorecard_trend 
 from` each; no KPI rule lives here). The pages need no network: inline CSS and SVG, system
 fonts. Where they go: env KPI_REPORT_DIR (default reports/ under the project).
 
-    python -m orchestration.report [--out DIR]
+    python -m itsm_kpi.report [--out DIR]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from orchestration.demo_data import postgres_params_from_env
+from itsm_kpi.demo_data import postgres_params_from_env
 
 Row = dict[str, Any]
 
@@ -535,7 +535,7 @@ def publish(target: str | None = None, base: Path = PROJECT_DIR,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestration.report",
+    parser = argparse.ArgumentParser(prog="python -m itsm_kpi.report",
                                      description="Writes the scorecard report (HTML, en + ko).")
     parser.add_argument("--out", type=Path, help="folder (default: KPI_REPORT_DIR or reports/)")
     parser.add_argument("--target", choices=("duckdb", "postgres"),

@@ -22,7 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from orchestration import demo_data
+from itsm_kpi import demo_data
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_DUCKDB_PATH = "data/kpi.duckdb"
