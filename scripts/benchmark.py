@@ -72,14 +72,9 @@ if str(REPO_ROOT) not in sys.path:  # run as a script: the orchestration package
 
 with warnings.catch_warnings():  # dagster's beta / preview warnings on import
     warnings.simplefilter("ignore")
-    from itsm_kpi.demo_data import (
-        DEFAULT_END,
-        PRIMARY_KEYS,
-        RAW_TABLES,
-        DemoConfig,
-        build_tables,
-        postgres_params_from_env,
-    )
+    from itsm_kpi.demo_data import DEFAULT_END, DemoConfig, build_tables
+    from itsm_kpi.warehouse import PRIMARY_KEYS, RAW_TABLES
+    from itsm_kpi.warehouse import postgres_params as postgres_params_from_env
     from orchestration import assets as dagster_assets
     from orchestration.assets import CORE_EXCLUDE, FACT_MODELS, MART_MODELS
     from orchestration.schedules import CRONS, partition_range

@@ -68,14 +68,10 @@ with warnings.catch_warnings():  # importing the definitions builds them: beta A
     warnings.simplefilter("ignore", dg.BetaWarning)
     warnings.simplefilter("ignore", dg.PreviewWarning)
     from orchestration.definitions import build_definitions, dbt_executable
-from itsm_kpi.demo_data import (
-    PRIMARY_KEYS,
-    RAW_TABLES,
-    DemoConfig,
-    generate_postgres,
-    postgres_params_from_env,
-)
+from itsm_kpi.demo_data import DemoConfig, generate_postgres
 from itsm_kpi.environment import patched_env
+from itsm_kpi.warehouse import PRIMARY_KEYS, RAW_TABLES
+from itsm_kpi.warehouse import postgres_params as postgres_params_from_env
 from orchestration.schedules import CRONS, RANGE_END, RANGE_START
 from orchestration.settings import Settings
 
@@ -932,7 +928,7 @@ class Drill:
         self.create_database(self.database)
         demo = DemoConfig(requests=config.requests, days=config.history_days,
                           end=config.final_as_of.replace(tzinfo=None), seed=config.seed)
-        counts = generate_postgres(pg_params(self.database), demo)
+        counts = generate_postgres(self.database, demo)
         generated = read_raw(self.database)
         injection = inject(generated, config.final_as_of.replace(tzinfo=None), config.bad_pct,
                            random.Random(f"{config.seed}-rows"))
