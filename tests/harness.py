@@ -9,14 +9,11 @@ where they fail instead.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
-import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import psycopg2
@@ -159,14 +156,3 @@ def normalise(value: Any) -> Any:
 
 def ts(text: str) -> datetime:
     return datetime.fromisoformat(text)
-
-
-def load_script(name: str) -> ModuleType:
-    """A script of scripts/ (benchmark, chaos_drill) imported as a module, for its tests."""
-    path = REPO_ROOT / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module

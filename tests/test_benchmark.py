@@ -1,4 +1,4 @@
-"""The benchmark (scripts/benchmark.py, `make bench`) at its smallest scale, on DuckDB and
+"""The benchmark (tools/benchmark, `make bench`) at its smallest scale, on DuckDB and
 PostgreSQL, as a smoke test: it exits 0, its JSON holds every measurement for both
 engines, its own checks passed (the split of the data at E, the floor query equal to
 fct_kpi_values, the incremental run equal to a from-scratch build) and the original
@@ -19,7 +19,9 @@ from typing import Any
 import duckdb
 import psycopg2
 import pytest
-from harness import ENGINES, load_script, pg_params, require_postgres
+from harness import ENGINES, pg_params, require_postgres
+
+from tools.benchmark import cli as bench
 
 MEASUREMENTS = ("parse", "fixed_startup", "full_build", "incremental", "bi_read", "floor",
                 "original", "ratios", "verify", "machine", "data")
@@ -85,7 +87,6 @@ def drop_databases(*names: str) -> None:
 @pytest.mark.postgres
 def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
     require_postgres()
-    bench = load_script("benchmark")
     database = f"bench_test_{uuid.uuid4().hex[:10]}"
     out = tmp_path / "results"
     work = tmp_path / "work"

@@ -1,4 +1,4 @@
-"""The fault drill (scripts/chaos_drill.py, `make chaos`) in small, on PostgreSQL: one
+"""The fault drill (tools/fault_drill, `make chaos`) in small, on PostgreSQL: one
 simulated day, a few hundred requests, every reason code injected, and the one fault the
 drill always injects (the daily run's session terminated while its statement runs), so
 Dagster retries the step. The drill must pass: its marts equal a clean build over the
@@ -11,7 +11,9 @@ same doubles to the last bit.
 from __future__ import annotations
 
 import pytest
-from harness import load_script, require_postgres
+from harness import require_postgres
+
+from tools.fault_drill import cli as drill
 
 # every reason code of the quarantine for typed raw columns (TENANT_TIMEZONE_INVALID needs
 # a seed change, the *_NOT_NUMERIC and VALUE_NOT_PARSEABLE codes text raw columns)
@@ -21,7 +23,6 @@ INJECTED_REASONS = 23
 @pytest.mark.postgres
 def test_fault_drill_passes_with_faults_and_retries() -> None:
     require_postgres()
-    drill = load_script("chaos_drill")
     config = drill.DrillConfig(days=1, requests=300, history_days=14, fault_rate=0.0, seed=7)
     result = drill.run_drill(config)
     report = drill.summary(result)

@@ -30,7 +30,7 @@ Periods finalised by an earlier run are not recomputed by the later ones (a requ
 reopened and resolved again days later moves its resolution): they are compared too, and
 their differences reported, but only the final full refresh must match them exactly.
 
-    .venv/bin/python scripts/chaos_drill.py --days 7 --requests 2000 --fault-rate 0.3
+    .venv/bin/python -m tools.fault_drill --days 7 --requests 2000 --fault-rate 0.3
 """
 
 from __future__ import annotations
@@ -70,12 +70,13 @@ with warnings.catch_warnings():  # importing the definitions builds them: beta A
     from orchestration.definitions import build_definitions, dbt_executable
 from itsm_kpi.demo_data import DemoConfig, generate_postgres
 from itsm_kpi.environment import patched_env
+from itsm_kpi.paths import PROJECT_DIR
 from itsm_kpi.warehouse import PRIMARY_KEYS, RAW_TABLES
 from itsm_kpi.warehouse import postgres_params as postgres_params_from_env
 from orchestration.schedules import CRONS, RANGE_END, RANGE_START
 from orchestration.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = PROJECT_DIR
 PROJECT_ITEMS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests")
 GRAINS = ("daily", "weekly", "monthly")
 FUTURE_TOLERANCE = timedelta(hours=1)  # the quarantine's future_tolerance_hours() default
@@ -1136,7 +1137,7 @@ def details(result: DrillResult, required_only: bool = False) -> str:
 def parse_args(argv: list[str] | None) -> DrillConfig:
     defaults = DrillConfig()
     parser = argparse.ArgumentParser(
-        prog="chaos_drill",
+        prog="python -m tools.fault_drill",
         description="Fault drill on PostgreSQL: demo data with injected bad rows, the "
                     "schedules' runs with connections killed at random and retried, then "
                     "the marts compared with a clean build over the accepted rows. Uses the "
@@ -1195,7 +1196,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         psycopg2.connect(connect_timeout=5, **pg_params("postgres")).close()
     except psycopg2.OperationalError as error:
-        print(f"chaos_drill: PostgreSQL is not reachable: {error}".strip(), file=stderr)
+        print(f"fault drill: PostgreSQL is not reachable: {error}".strip(), file=stderr)
         return 2
     result = run_drill(config, progress)
     if details(result, required_only=True):
