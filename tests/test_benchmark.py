@@ -16,12 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import psycopg2
 import pytest
-from harness import ENGINES, pg_params, require_postgres
+from harness import ENGINES, require_postgres
 
-from tools.benchmark import cli as bench
+from itsm_kpi.warehouse import connect, drop_databases
+from tools.benchmark.cli import main as run_benchmark
+from tools.benchmark.reads import original_values, run_original_request
 
 MEASUREMENTS = ("parse", "fixed_startup", "full_build", "incremental", "bi_read", "floor",
                 "original", "ratios", "verify", "machine", "data")
@@ -66,22 +66,9 @@ def assert_same(found: list[Any], expected: list[Any], where: str) -> None:
 
 @contextlib.contextmanager
 def cursor_on(engine: str, result: dict[str, Any], database: str) -> Iterator[Any]:
-    if engine == "duckdb":
-        path = result["config"]["database"]
-        with duckdb.connect(path, read_only=True) as con:
-            yield con.cursor()
-    else:
-        with contextlib.closing(psycopg2.connect(**pg_params(database))) as conn:
-            with conn.cursor() as cursor:
-                yield cursor
-
-
-def drop_databases(*names: str) -> None:
-    with contextlib.closing(psycopg2.connect(**pg_params())) as conn:
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            for name in names:
-                cursor.execute(f'drop database if exists "{name}" with (force)')
+    path = Path(result["config"]["database"]) if engine == "duckdb" else None
+    with connect(engine, path=path, database=database, read_only=True) as conn:
+        yield conn.cursor()
 
 
 @pytest.mark.postgres
@@ -91,7 +78,7 @@ def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
     out = tmp_path / "results"
     work = tmp_path / "work"
     try:
-        code = bench.main(["--scale", "smoke", "--engines", ",".join(ENGINES), "--verify",
+        code = run_benchmark(["--scale", "smoke", "--engines", ",".join(ENGINES), "--verify",
                            "--repeat", "5", "--out", str(out), "--work-dir", str(work),
                            "--pg-database", database, "--keep"])
         assert code == 0
@@ -127,7 +114,7 @@ def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
         # the recorded original-module results (state as of E) against Python over the
         # initial rows the benchmark loaded (kept in the generated file)
         generated = work / "smoke" / "generated.duckdb"
-        with duckdb.connect(str(generated), read_only=True) as con:
+        with connect("duckdb", path=generated, read_only=True) as con:
             requests = con.execute(REQUESTS_SQL.format(schema="init")).fetchall()
             deployments = con.execute(DEPLOYMENTS_SQL.format(schema="init")).fetchall()
         expected = original_by_hand(requests, deployments, 1, MONTH_START)
@@ -136,7 +123,7 @@ def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
             sample = result["original"]["sample"]
             assert sample["tenant_id"] == 1 and result["original"]["month_start"] == "2026-10-01"
             assert_same(list(sample["results"].values()), expected, f"{engine} sample")
-            assert sample["values"] == bench.original_values(expected)
+            assert sample["values"] == original_values(expected)
 
         # the 7 queries on each engine's database (final state) against Python over the
         # rows read from it with its own driver, for several tenants
@@ -147,7 +134,7 @@ def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
                 cursor.execute(DEPLOYMENTS_SQL.format(schema="raw"))
                 deployments = cursor.fetchall()
                 for tenant_id in (1, 2, 7):
-                    found = bench.run_original_request(cursor, engine, tenant_id, MONTH_START)
+                    found = run_original_request(cursor, engine, tenant_id, MONTH_START)
                     assert_same(found, original_by_hand(requests, deployments, tenant_id,
                                                         MONTH_START), f"{engine} {tenant_id}")
     finally:
