@@ -49,16 +49,16 @@ docs: install
 ## Fault drill on PostgreSQL (PG* variables): demo data with bad rows, the daily runs with
 ## connections killed and retried, marts compared with a clean build. CHAOS_ARGS: options.
 chaos: manifest
-	$(BIN)/python scripts/chaos_drill.py $(CHAOS_ARGS)
+	$(BIN)/python -m tools.fault_drill $(CHAOS_ARGS)
 
 ## Benchmark: demo data at SCALE (smoke, 100k, 1M, 10M), then on ENGINES the full build, the
 ## daily incremental run, the BI read, the floor query and the original module's queries;
 ## JSON in docs/benchmarks/, report in docs/benchmarks.md. BENCH_ARGS: more options.
 bench: manifest
-	$(BIN)/python scripts/benchmark.py --scale $(SCALE) --engines $(ENGINES) $(BENCH_ARGS)
+	$(BIN)/python -m tools.benchmark --scale $(SCALE) --engines $(ENGINES) $(BENCH_ARGS)
 
 lint: install
-	$(BIN)/ruff check orchestration tests scripts
+	$(BIN)/ruff check orchestration itsm_kpi tools tests
 
 clean:
-	rm -rf target logs data/*.duckdb test-artifacts .dagster
+	rm -rf target logs data/*.duckdb test-artifacts .dagster build

@@ -34,8 +34,8 @@ from dagster_dbt import (
 )
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from orchestration import report
-from orchestration.environment import patched_env
+from itsm_kpi import report
+from itsm_kpi.environment import patched_env
 
 FACT_MODELS = {
     "daily": "fct_kpi_values_daily",

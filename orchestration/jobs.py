@@ -11,6 +11,7 @@ import dagster as dg
 from dagster import OpExecutionContext
 from dagster_dbt import DbtCliResource, DbtProject
 
+from itsm_kpi.environment import patched_env
 from orchestration.assets import (
     BUILD,
     GRAIN_TAG,
@@ -22,7 +23,6 @@ from orchestration.assets import (
     raise_for_failure,
     translator,
 )
-from orchestration.environment import patched_env
 
 RUN_TAGS = {"kpi/warehouse": "write"}
 

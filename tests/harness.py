@@ -9,62 +9,39 @@ where they fail instead.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
-import shutil
-import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import duckdb
 import psycopg2
 import pytest
 from dbt.cli.main import dbtRunner
 
-from orchestration.environment import patched_env
+from itsm_kpi import warehouse
+from itsm_kpi.environment import patched_env
+from itsm_kpi.paths import PROJECT_DIR, copy_project
+from itsm_kpi.warehouse import ENGINES, RAW_COLUMNS
+from itsm_kpi.warehouse import postgres_params as pg_params
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-PROJECT_ITEMS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests")
-ENGINES = ("duckdb", "postgres")
+# re-exported for the test modules: the one environment patch, the engines, the raw
+# contract's columns and the PostgreSQL parameters of a named database
+__all__ = ["ENGINES", "RAW_COLUMNS", "REPO_ROOT", "DbtBuildError", "Warehouse", "normalise",
+           "patched_env", "pg_params", "require_postgres", "ts"]
 
-RAW_DDL = {
-    "service_requests": """(
-        sr_id bigint, tenant_id bigint, request_type text, priority text, status text,
-        service text, team text, assignee_id bigint, created_at timestamp,
-        updated_at timestamp, resolved_at timestamp, caused_by_deployment_id bigint)""",
-    "sr_events": """(
-        event_id bigint, sr_id bigint, tenant_id bigint, event_at timestamp,
-        event_type text, new_status text, new_assignee_id bigint)""",
-    "deployments": """(
-        deployment_id bigint, tenant_id bigint, service text, environment text, status text,
-        started_at timestamp, finished_at timestamp, commit_at timestamp)""",
-}
-RAW_COLUMNS = {
-    table: [line.split()[0] for line in ddl.strip("()").replace("\n", " ").split(",")]
-    for table, ddl in RAW_DDL.items()
-}
-
-
-def pg_params(dbname: str = "postgres") -> dict[str, Any]:
-    return {
-        "host": os.environ.get("PGHOST", "127.0.0.1"),
-        "port": int(os.environ.get("PGPORT", "5432")),
-        "user": os.environ.get("PGUSER", "postgres"),
-        "password": os.environ.get("PGPASSWORD", ""),
-        "dbname": dbname,
-    }
+REPO_ROOT = PROJECT_DIR
 
 
 def require_postgres() -> None:
     """Skip (or fail, in CI) when PostgreSQL is not reachable."""
     try:
-        psycopg2.connect(connect_timeout=3, **pg_params()).close()
+        with warehouse.admin_cursor(connect_timeout=3):
+            pass
     except psycopg2.OperationalError as error:
-        message = f"PostgreSQL not reachable at {pg_params()['host']}:{pg_params()['port']}: {error}"
+        server = warehouse.postgres_params(warehouse.ADMIN_DATABASE)
+        message = f"PostgreSQL not reachable at {server['host']}:{server['port']}: {error}"
         if os.environ.get("KPI_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"{message} (KPI_REQUIRE_POSTGRES=1: PostgreSQL tests are mandatory)")
         pytest.skip(f"{message}; set up PostgreSQL to run these tests")
@@ -79,21 +56,12 @@ class Warehouse:
 
     def __init__(self, engine: str, workdir: Path) -> None:
         self.engine = engine
-        self.project_dir = workdir / "project"
-        shutil.copytree(
-            REPO_ROOT, self.project_dir,
-            ignore=lambda folder, names: [
-                n for n in names
-                if Path(folder) == REPO_ROOT and n not in PROJECT_ITEMS
-            ],
-        )
+        self.project_dir = copy_project(workdir / "project")
         self.duckdb_path = workdir / "kpi.duckdb"
         self.pg_database = f"kpi_test_{uuid.uuid4().hex[:12]}"
         if engine == "postgres":
             require_postgres()
-            with contextlib.closing(psycopg2.connect(**pg_params())) as conn:
-                conn.autocommit = True
-                conn.cursor().execute(f'create database "{self.pg_database}"')
+            warehouse.create_database(self.pg_database)
 
     # -- project files ---------------------------------------------------------------
     @staticmethod
@@ -105,22 +73,12 @@ class Warehouse:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
 
-    # -- connections -----------------------------------------------------------------
+    # -- connections (itsm_kpi.warehouse) --------------------------------------------
     @contextlib.contextmanager
     def connect(self) -> Iterator[Any]:
-        if self.engine == "duckdb":
-            conn = duckdb.connect(str(self.duckdb_path))
-            try:
-                yield conn
-            finally:
-                conn.close()
-        else:
-            conn = psycopg2.connect(**pg_params(self.pg_database))
-            try:
-                yield conn
-                conn.commit()
-            finally:
-                conn.close()
+        with warehouse.connect(self.engine, path=self.duckdb_path,
+                               database=self.pg_database) as conn:
+            yield conn
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         with self.connect() as conn:
@@ -129,29 +87,13 @@ class Warehouse:
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         with self.connect() as conn:
-            cursor = conn.cursor()
-            cursor.execute(sql)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            return warehouse.query(conn, sql)
 
     def load_raw(self, tables: dict[str, list[dict[str, Any]]], schema: str = "raw") -> None:
-        """(Re)creates the raw tables with the contract's types and inserts the rows."""
-        placeholder = "?" if self.engine == "duckdb" else "%s"
+        """Replaces the raw tables' rows (creating the tables with the contract's types
+        where missing; dbt's staging views depend on them)."""
         with self.connect() as conn:
-            cursor = conn.cursor()
-            cursor.execute(f"create schema if not exists {schema}")
-            for table, ddl in RAW_DDL.items():
-                columns = RAW_COLUMNS[table]
-                # replace the rows, keep the table: dbt's staging views depend on it
-                cursor.execute(f"create table if not exists {schema}.{table} {ddl}")
-                cursor.execute(f"delete from {schema}.{table}")
-                rows = [[row.get(c) for c in columns] for row in tables.get(table, [])]
-                if rows:
-                    cursor.executemany(
-                        f"insert into {schema}.{table} ({', '.join(columns)}) "
-                        f"values ({', '.join([placeholder] * len(columns))})",
-                        rows,
-                    )
+            warehouse.load_raw_rows(conn, self.engine, tables, schema)
 
     # -- dbt -------------------------------------------------------------------------
     def dbt(self, *args: str, as_of: str | None = None, expect_success: bool = True,
@@ -196,11 +138,7 @@ class Warehouse:
 
     def drop(self) -> None:
         if self.engine == "postgres":
-            with contextlib.closing(psycopg2.connect(**pg_params())) as conn:
-                conn.autocommit = True
-                conn.cursor().execute(
-                    f'drop database if exists "{self.pg_database}" with (force)'
-                )
+            warehouse.drop_databases(self.pg_database)
 
 
 def normalise(value: Any) -> Any:
@@ -218,14 +156,3 @@ def normalise(value: Any) -> Any:
 
 def ts(text: str) -> datetime:
     return datetime.fromisoformat(text)
-
-
-def load_script(name: str) -> ModuleType:
-    """A script of scripts/ (benchmark, chaos_drill) imported as a module, for its tests."""
-    path = REPO_ROOT / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module

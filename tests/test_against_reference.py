@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from harness import ENGINES, Warehouse, normalise, pg_params
+from harness import ENGINES, Warehouse, normalise
 from reference.kpi_reference import compute, load_seeds
 
-from orchestration import demo_data
+from itsm_kpi import demo_data
+from itsm_kpi.warehouse import connect, query
 
 CONFIG = demo_data.DemoConfig(requests=3000, tenants=5, days=120, seed=7,
                               end=datetime(2026, 6, 1))
@@ -37,7 +38,7 @@ def get_built(built: dict[str, Warehouse], engine: str, tmp_path_factory) -> War
         if engine == "duckdb":
             demo_data.generate_duckdb(warehouse.duckdb_path, CONFIG)
         else:
-            demo_data.generate_postgres(pg_params(warehouse.pg_database), CONFIG)
+            demo_data.generate_postgres(warehouse.pg_database, CONFIG)
         warehouse.build(AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ"))
         built[engine] = warehouse
     return built[engine]
@@ -49,21 +50,13 @@ def expected(tmp_path_factory) -> Any:
     # generator's own tests check it)
     path = tmp_path_factory.mktemp("reference_raw") / "generated.duckdb"
     demo_data.generate_duckdb(path, CONFIG)
-    import duckdb
-
-    conn = duckdb.connect(str(path))
-
-    def rows(table: str) -> list[dict[str, Any]]:
-        cursor = conn.execute(f"select * from raw.{table}")
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
+    with connect("duckdb", path=path, read_only=True) as conn:
+        raw = {table: query(conn, f"select * from raw.{table}")
+               for table in ("service_requests", "sr_events", "deployments")}
     seeds = load_seeds(Warehouse.seed_dir())
-    result = compute(rows("service_requests"), rows("sr_events"), rows("deployments"),
-                     seeds["tenants"], seeds["kpi_definitions"], seeds["kpi_targets"],
-                     seeds["sla_policies"], AS_OF)
-    conn.close()
-    return result
+    return compute(raw["service_requests"], raw["sr_events"], raw["deployments"],
+                   seeds["tenants"], seeds["kpi_definitions"], seeds["kpi_targets"],
+                   seeds["sla_policies"], AS_OF)
 
 
 def close(a: Any, b: Any) -> bool:

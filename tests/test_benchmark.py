@@ -1,4 +1,4 @@
-"""The benchmark (scripts/benchmark.py, `make bench`) at its smallest scale, on DuckDB and
+"""The benchmark (tools/benchmark, `make bench`) at its smallest scale, on DuckDB and
 PostgreSQL, as a smoke test: it exits 0, its JSON holds every measurement for both
 engines, its own checks passed (the split of the data at E, the floor query equal to
 fct_kpi_values, the incremental run equal to a from-scratch build) and the original
@@ -16,10 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import psycopg2
 import pytest
-from harness import ENGINES, load_script, pg_params, require_postgres
+from harness import ENGINES, require_postgres
+
+from itsm_kpi.warehouse import connect, drop_databases
+from tools.benchmark.cli import main as run_benchmark
+from tools.benchmark.reads import original_values, run_original_request
 
 MEASUREMENTS = ("parse", "fixed_startup", "full_build", "incremental", "bi_read", "floor",
                 "original", "ratios", "verify", "machine", "data")
@@ -64,33 +66,19 @@ def assert_same(found: list[Any], expected: list[Any], where: str) -> None:
 
 @contextlib.contextmanager
 def cursor_on(engine: str, result: dict[str, Any], database: str) -> Iterator[Any]:
-    if engine == "duckdb":
-        path = result["config"]["database"]
-        with duckdb.connect(path, read_only=True) as con:
-            yield con.cursor()
-    else:
-        with contextlib.closing(psycopg2.connect(**pg_params(database))) as conn:
-            with conn.cursor() as cursor:
-                yield cursor
-
-
-def drop_databases(*names: str) -> None:
-    with contextlib.closing(psycopg2.connect(**pg_params())) as conn:
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            for name in names:
-                cursor.execute(f'drop database if exists "{name}" with (force)')
+    path = Path(result["config"]["database"]) if engine == "duckdb" else None
+    with connect(engine, path=path, database=database, read_only=True) as conn:
+        yield conn.cursor()
 
 
 @pytest.mark.postgres
 def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
     require_postgres()
-    bench = load_script("benchmark")
     database = f"bench_test_{uuid.uuid4().hex[:10]}"
     out = tmp_path / "results"
     work = tmp_path / "work"
     try:
-        code = bench.main(["--scale", "smoke", "--engines", ",".join(ENGINES), "--verify",
+        code = run_benchmark(["--scale", "smoke", "--engines", ",".join(ENGINES), "--verify",
                            "--repeat", "5", "--out", str(out), "--work-dir", str(work),
                            "--pg-database", database, "--keep"])
         assert code == 0
@@ -126,7 +114,7 @@ def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
         # the recorded original-module results (state as of E) against Python over the
         # initial rows the benchmark loaded (kept in the generated file)
         generated = work / "smoke" / "generated.duckdb"
-        with duckdb.connect(str(generated), read_only=True) as con:
+        with connect("duckdb", path=generated, read_only=True) as con:
             requests = con.execute(REQUESTS_SQL.format(schema="init")).fetchall()
             deployments = con.execute(DEPLOYMENTS_SQL.format(schema="init")).fetchall()
         expected = original_by_hand(requests, deployments, 1, MONTH_START)
@@ -135,7 +123,7 @@ def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
             sample = result["original"]["sample"]
             assert sample["tenant_id"] == 1 and result["original"]["month_start"] == "2026-10-01"
             assert_same(list(sample["results"].values()), expected, f"{engine} sample")
-            assert sample["values"] == bench.original_values(expected)
+            assert sample["values"] == original_values(expected)
 
         # the 7 queries on each engine's database (final state) against Python over the
         # rows read from it with its own driver, for several tenants
@@ -146,7 +134,7 @@ def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
                 cursor.execute(DEPLOYMENTS_SQL.format(schema="raw"))
                 deployments = cursor.fetchall()
                 for tenant_id in (1, 2, 7):
-                    found = bench.run_original_request(cursor, engine, tenant_id, MONTH_START)
+                    found = run_original_request(cursor, engine, tenant_id, MONTH_START)
                     assert_same(found, original_by_hand(requests, deployments, tenant_id,
                                                         MONTH_START), f"{engine} {tenant_id}")
     finally:

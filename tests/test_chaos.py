@@ -1,4 +1,4 @@
-"""The fault drill (scripts/chaos_drill.py, `make chaos`) in small, on PostgreSQL: one
+"""The fault drill (tools/fault_drill, `make chaos`) in small, on PostgreSQL: one
 simulated day, a few hundred requests, every reason code injected, and the one fault the
 drill always injects (the daily run's session terminated while its statement runs), so
 Dagster retries the step. The drill must pass: its marts equal a clean build over the
@@ -11,7 +11,12 @@ same doubles to the last bit.
 from __future__ import annotations
 
 import pytest
-from harness import load_script, require_postgres
+from harness import require_postgres
+
+from itsm_kpi.warehouse import ADMIN_DATABASE, connect, query
+from tools.fault_drill.drill import run_drill
+from tools.fault_drill.results import DrillConfig
+from tools.fault_drill.summary import details, summary
 
 # every reason code of the quarantine for typed raw columns (TENANT_TIMEZONE_INVALID needs
 # a seed change, the *_NOT_NUMERIC and VALUE_NOT_PARSEABLE codes text raw columns)
@@ -21,11 +26,10 @@ INJECTED_REASONS = 23
 @pytest.mark.postgres
 def test_fault_drill_passes_with_faults_and_retries() -> None:
     require_postgres()
-    drill = load_script("chaos_drill")
-    config = drill.DrillConfig(days=1, requests=300, history_days=14, fault_rate=0.0, seed=7)
-    result = drill.run_drill(config)
-    report = drill.summary(result)
-    assert result.passed, f"{report}\n{drill.details(result)}"
+    config = DrillConfig(days=1, requests=300, history_days=14, fault_rate=0.0, seed=7)
+    result = run_drill(config)
+    report = summary(result)
+    assert result.passed, f"{report}\n{details(result)}"
     assert result.faults > 0 and result.retries > 0, report
 
     assert len({reason for _, reason in result.expected_rejections}) == INJECTED_REASONS
@@ -35,6 +39,7 @@ def test_fault_drill_passes_with_faults_and_retries() -> None:
     assert [c.mismatches - c.last_bits for c in final] == [0, 0, 0]
     assert all(c.compared > 0 for c in final), report
     # the drill cleans up after itself
-    left = drill.query("postgres", "select datname from pg_database where datname in %s",
-                       (result.databases,))
+    with connect("postgres", database=ADMIN_DATABASE) as conn:
+        left = query(conn, "select datname from pg_database where datname in %s",
+                     (result.databases,))
     assert left == [] and result.log_path is None

@@ -13,15 +13,9 @@ import duckdb
 import psycopg2
 import pytest
 
-from orchestration.demo_data import (
-    PRIMARY_KEYS,
-    RAW_TABLES,
-    DemoConfig,
-    build_tables,
-    generate_duckdb,
-    generate_postgres,
-    postgres_params_from_env,
-)
+from itsm_kpi import warehouse
+from itsm_kpi.demo_data import DemoConfig, build_tables, generate_duckdb, generate_postgres
+from itsm_kpi.warehouse import PRIMARY_KEYS, RAW_TABLES
 
 CONFIG = DemoConfig(requests=3000, tenants=5, days=120, seed=11)
 PG_TYPES = {"bigint": "bigint", "text": "text", "timestamp": "timestamp without time zone"}
@@ -58,12 +52,14 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def postgres_database() -> Iterator[dict[str, Any]]:
-    """A throw-away PostgreSQL database; skipped when the server is unreachable."""
-    admin = {**postgres_params_from_env(), "dbname": "postgres", "connect_timeout": 3}
+def postgres_database() -> Iterator[str]:
+    """A throw-away PostgreSQL database (its name); skipped when the server is
+    unreachable."""
     try:
-        admin_conn = psycopg2.connect(**admin)
+        with warehouse.admin_cursor(connect_timeout=3):
+            pass
     except psycopg2.OperationalError as error:
+        admin = warehouse.postgres_params(warehouse.ADMIN_DATABASE)
         message = (
             f"PostgreSQL unreachable at {admin['host']}:{admin['port']} "
             f"({' '.join(str(error).split())}); set KPI_REQUIRE_POSTGRES=1 to fail instead"
@@ -71,16 +67,12 @@ def postgres_database() -> Iterator[dict[str, Any]]:
         if os.environ.get("KPI_REQUIRE_POSTGRES") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    admin_conn.autocommit = True
     name = f"kpi_demo_test_{uuid.uuid4().hex[:12]}"
-    with admin_conn.cursor() as cur:
-        cur.execute(f'create database "{name}"')
+    warehouse.create_database(name)
     try:
-        yield {**admin, "dbname": name}
+        yield name
     finally:
-        with admin_conn.cursor() as cur:
-            cur.execute(f'drop database if exists "{name}" with (force)')
-        admin_conn.close()
+        warehouse.drop_databases(name)
 
 
 # --- contract and determinism ----------------------------------------------------------
@@ -352,11 +344,11 @@ def test_events_per_request_is_a_knob() -> None:
 
 @pytest.mark.postgres
 def test_postgres_holds_the_same_rows_with_the_contract_types(
-    postgres_database: dict[str, Any], demo: duckdb.DuckDBPyConnection
+    postgres_database: str, demo: duckdb.DuckDBPyConnection
 ) -> None:
     counts = generate_postgres(postgres_database, CONFIG)
     assert counts["service_requests"] == CONFIG.requests
-    with psycopg2.connect(**postgres_database) as conn:
+    with warehouse.connect("postgres", database=postgres_database) as conn:
         for table, columns in RAW_TABLES.items():
             with conn.cursor() as cur:
                 cur.execute(
@@ -366,26 +358,25 @@ def test_postgres_holds_the_same_rows_with_the_contract_types(
                 )
                 assert cur.fetchall() == [(name, PG_TYPES[kind]) for name, kind in columns]
             assert _rows(conn, table) == _rows(demo, table), table
-    conn.close()
 
 
 @pytest.mark.postgres
-def test_postgres_regeneration_keeps_dependent_views(postgres_database: dict[str, Any]) -> None:
+def test_postgres_regeneration_keeps_dependent_views(postgres_database: str) -> None:
     config = DemoConfig(requests=100)
     generate_postgres(postgres_database, config, schema="raw_again")
-    with psycopg2.connect(**postgres_database) as conn, conn.cursor() as cur:
+    with warehouse.connect("postgres", database=postgres_database) as conn, \
+            conn.cursor() as cur:
         cur.execute("create schema if not exists staging_again")
         cur.execute(
             "create view staging_again.requests as select * from raw_again.service_requests"
         )
-    conn.close()
     messages: list[str] = []
     counts = generate_postgres(
         postgres_database, DemoConfig(requests=120), "raw_again", messages.append
     )
     assert counts["service_requests"] == 120
-    with psycopg2.connect(**postgres_database) as conn, conn.cursor() as cur:
+    with warehouse.connect("postgres", database=postgres_database) as conn, \
+            conn.cursor() as cur:
         cur.execute("select count(*) from staging_again.requests")
         assert cur.fetchone() == (120,)
-    conn.close()
     assert any("PostgreSQL" in message for message in messages)

@@ -1,5 +1,5 @@
 """The scorecard report in a real browser: the hand-made fixture (fixtures_hand.py) built on
-DuckDB and PostgreSQL, the report rendered (orchestration/report.py) and opened in headless
+DuckDB and PostgreSQL, the report rendered (itsm_kpi/report.py) and opened in headless
 Chromium through playwright. What is visible (innerText, computed colours) is checked
 against the marts, queried here independently, and for a few cells against the values
 worked out by hand in test_kpis_by_hand.py; no request may leave the page. A full-page
@@ -25,7 +25,7 @@ import fixtures_hand
 import pytest
 from harness import ENGINES, REPO_ROOT, Warehouse, patched_env
 
-from orchestration import report
+from itsm_kpi import report
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -115,7 +115,7 @@ class Opened:
 def opened(built: Warehouse, browser: Any) -> Iterator[dict[str, Opened]]:
     """Both languages' pages, rendered from the marts and loaded, with every request the
     browser made while loading them; screenshots saved."""
-    # `python -m orchestration.report`, in this process: dbt-duckdb, which ran here, still
+    # `python -m itsm_kpi.report`, in this process: dbt-duckdb, which ran here, still
     # holds the DuckDB file (the Dagster tests cover the read-only connection)
     folder = built.project_dir.parent / "reports"
     with patched_env({**render_env(built), "DBT_TARGET": None}):

@@ -19,7 +19,9 @@ import fixtures_hand
 import psycopg2
 import psycopg2.errors
 import pytest
-from harness import DbtBuildError, Warehouse, patched_env, pg_params, require_postgres
+from harness import DbtBuildError, Warehouse, patched_env, require_postgres
+
+from itsm_kpi.warehouse import admin_cursor, connect
 
 pytestmark = pytest.mark.postgres
 
@@ -29,12 +31,6 @@ TENANT_MARTS = (
     "fct_kpi_values", "fct_kpi_values_daily", "fct_kpi_values_weekly",
     "fct_kpi_values_monthly", "kpi_scorecard", "tenant_kpi_status",
 )
-
-
-def admin() -> Any:
-    conn = psycopg2.connect(**pg_params())
-    conn.autocommit = True
-    return conn
 
 
 @dataclass
@@ -49,21 +45,18 @@ class Secured:
     def login(self, *member_of: str) -> str:
         """A new LOGIN role (trust auth: no password), a member of the given roles."""
         name = f"{self.reader}_login{len(self.logins)}"
-        with contextlib.closing(admin()) as conn:
-            conn.cursor().execute(f"create role {name} login")
+        with admin_cursor() as cursor:
+            cursor.execute(f"create role {name} login")
             for role in member_of:
-                conn.cursor().execute(f"grant {role} to {name}")
+                cursor.execute(f"grant {role} to {name}")
         self.logins.append(name)
         return name
 
     @contextlib.contextmanager
     def connect_as(self, login: str) -> Iterator[Any]:
-        conn = psycopg2.connect(**{**pg_params(self.warehouse.pg_database), "user": login})
-        conn.autocommit = True
-        try:
+        with connect("postgres", database=self.warehouse.pg_database, user=login,
+                     autocommit=True) as conn:
             yield conn.cursor()
-        finally:
-            conn.close()
 
     def rows_as(self, login: str, sql: str) -> list[tuple]:
         with self.connect_as(login) as cursor:
@@ -95,8 +88,7 @@ def secured(tmp_path: Path) -> Iterator[Secured]:
             yield state
         finally:
             warehouse.drop()  # the grants go with the database; then the roles can go
-            with contextlib.closing(admin()) as conn:
-                cursor = conn.cursor()
+            with admin_cursor() as cursor:
                 cursor.execute(
                     "select rolname from pg_roles where rolname = %s or rolname like %s",
                     (reader, f"{reader}\\_login%"),
@@ -254,8 +246,8 @@ def test_a_reader_role_from_vars(secured: Secured) -> None:
         assert other in {row["grantee"] for row in grantees}
     finally:
         secured.warehouse.drop()
-        with contextlib.closing(admin()) as conn:
-            conn.cursor().execute(f"drop role if exists {other}")
+        with admin_cursor() as cursor:
+            cursor.execute(f"drop role if exists {other}")
 
 
 def readme_setup_sql() -> str:
@@ -297,9 +289,9 @@ def test_the_readme_least_privilege_setup(tmp_path: Path) -> None:
         assert [row["tableowner"] for row in owners] == [f"{p}transformer"]
     finally:
         warehouse.drop()
-        with contextlib.closing(admin()) as conn:
+        with admin_cursor() as cursor:
             for role in roles:
-                conn.cursor().execute(f"drop role if exists {role}")
+                cursor.execute(f"drop role if exists {role}")
 
 
 def test_a_transformer_that_may_not_create_roles_is_told_what_to_do(tmp_path: Path) -> None:
@@ -321,5 +313,5 @@ def test_a_transformer_that_may_not_create_roles_is_told_what_to_do(tmp_path: Pa
             warehouse.dbt("run", "--select", "dim_kpi")
     finally:
         warehouse.drop()
-        with contextlib.closing(admin()) as conn:
-            conn.cursor().execute(f"drop role if exists {p}transformer")
+        with admin_cursor() as cursor:
+            cursor.execute(f"drop role if exists {p}transformer")

@@ -6,7 +6,7 @@ from marts.tenant_kpi_status, marts.kpi_scorecard and marts.kpi_scorecard_trend 
 from` each; no KPI rule lives here). The pages need no network: inline CSS and SVG, system
 fonts. Where they go: env KPI_REPORT_DIR (default reports/ under the project).
 
-    python -m orchestration.report [--out DIR]
+    python -m itsm_kpi.report [--out DIR]
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from orchestration.demo_data import postgres_params_from_env
+from itsm_kpi import warehouse
+from itsm_kpi.paths import PROJECT_DIR
 
 Row = dict[str, Any]
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 RELATIONS = ("tenant_kpi_status", "kpi_scorecard", "kpi_scorecard_trend")
 LANGUAGES = ("en", "ko")
 STATUSES = ("RED", "YELLOW", "GREEN", "NO_DATA")  # worst first
@@ -130,56 +130,23 @@ class Report:
 
 # --- reading the marts ------------------------------------------------------------------
 
-def duckdb_path(base: Path = PROJECT_DIR) -> Path:
-    """The DuckDB file of the duckdb target: KPI_DUCKDB_PATH (relative to `base`, the dbt
-    project folder) or data/kpi.duckdb."""
-    path = Path(os.environ.get("KPI_DUCKDB_PATH") or "data/kpi.duckdb")
-    return path if path.is_absolute() else base / path
-
-
 def read_marts(target: str | None = None, base: Path = PROJECT_DIR) -> Marts:
-    """The three marts, read in one connection: the DuckDB file read-only, or PostgreSQL
-    (PG* variables) in one read-only snapshot, by `target` (default DBT_TARGET, duckdb)."""
-    target = target or os.environ.get("DBT_TARGET") or "duckdb"
-    queries = [f"select * from marts.{relation}" for relation in RELATIONS]
-    if target == "duckdb":
-        import duckdb
-
-        path = duckdb_path(base)
-        if not path.exists():
-            raise ReportError(f"{path} does not exist: build the marts first")
-        try:
-            conn = duckdb.connect(str(path), read_only=True)
-        except duckdb.ConnectionException:
-            # this process already holds the file open (dbt-duckdb ran in-process, as in
-            # `kpi demo`): DuckDB then only allows a connection of the same configuration
-            conn = duckdb.connect(str(path))
-        try:
-            results = [_rows(conn.execute(sql)) for sql in queries]
-        finally:
-            conn.close()
-    elif target == "postgres":
-        import psycopg2
-
-        conn = psycopg2.connect(**postgres_params_from_env())
-        try:
-            conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
-            cursor = conn.cursor()
-            results = []
-            for sql in queries:
-                cursor.execute(sql)
-                results.append(_rows(cursor))
-        finally:
-            conn.close()
-    else:
-        raise ReportError(f"unknown target {target!r} (duckdb or postgres)")
-    tenants, scorecard, trend = results
+    """The three marts, read in one connection (itsm_kpi.warehouse): the DuckDB file
+    read-only, or PostgreSQL in one read-only snapshot, by `target` (default DBT_TARGET,
+    duckdb); a relative KPI_DUCKDB_PATH is relative to `base`, the dbt project folder."""
+    try:
+        engine = warehouse.target(target)
+    except ValueError as error:
+        raise ReportError(str(error)) from error
+    try:
+        with warehouse.connect(engine, read_only=True, base=base) as conn:
+            tenants, scorecard, trend = (
+                warehouse.query(conn, f"select * from marts.{relation}")
+                for relation in RELATIONS
+            )
+    except FileNotFoundError as error:  # no DuckDB file: nothing built yet
+        raise ReportError(str(error)) from error
     return Marts(tenants, scorecard, trend)
-
-
-def _rows(cursor: Any) -> list[Row]:
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 # --- formatting -------------------------------------------------------------------------
@@ -535,7 +502,7 @@ def publish(target: str | None = None, base: Path = PROJECT_DIR,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestration.report",
+    parser = argparse.ArgumentParser(prog="python -m itsm_kpi.report",
                                      description="Writes the scorecard report (HTML, en + ko).")
     parser.add_argument("--out", type=Path, help="folder (default: KPI_REPORT_DIR or reports/)")
     parser.add_argument("--target", choices=("duckdb", "postgres"),

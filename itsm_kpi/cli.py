@@ -22,10 +22,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from orchestration import demo_data
+from itsm_kpi import demo_data, warehouse
+from itsm_kpi.environment import patched_env
+from itsm_kpi.paths import PROJECT_DIR
+from itsm_kpi.warehouse import DEFAULT_DUCKDB_PATH
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-DEFAULT_DUCKDB_PATH = "data/kpi.duckdb"
 # The demo's "now": its data ends here too, so the current periods are partly filled.
 DEMO_AS_OF = datetime(2026, 10, 28, 12, 0)
 STATUS_STYLE = {"GREEN": "bold green", "YELLOW": "bold yellow", "RED": "bold red",
@@ -38,9 +39,7 @@ err = Console(stderr=True)
 
 
 def _duckdb_path(args: argparse.Namespace) -> Path:
-    raw = args.path or os.environ.get("KPI_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH
-    path = Path(raw)
-    return path if path.is_absolute() else PROJECT_DIR / path
+    return warehouse.duckdb_path(args.path)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -60,7 +59,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         where = str(path)
     else:
         counts = demo_data.generate_postgres(None, config, schema=args.schema, progress=progress)
-        where = f"PostgreSQL database {os.environ.get('PGDATABASE', 'kpi')}"
+        where = warehouse.describe("postgres")
     summary = ", ".join(f"{n:,} {table}" for table, n in sorted(counts.items()))
     out.print(f"Generated {summary} into {where} in {time.perf_counter() - started:.1f}s")
     return 0
@@ -71,18 +70,15 @@ def run_dbt(arguments: Sequence[str], target: str, as_of: str | None,
     """Runs dbt in-process from the project directory: (success, summary of node results)."""
     from dbt.cli.main import dbtRunner
 
-    env_backup = dict(os.environ)
-    try:
-        if as_of:
-            os.environ["KPI_AS_OF"] = as_of
-        if duckdb_path is not None:
-            os.environ["KPI_DUCKDB_PATH"] = str(duckdb_path)
-        command = [*arguments, "--project-dir", str(PROJECT_DIR),
-                   "--profiles-dir", str(PROJECT_DIR), "--target", target]
+    env: dict[str, str | None] = {}
+    if as_of:
+        env["KPI_AS_OF"] = as_of
+    if duckdb_path is not None:
+        env["KPI_DUCKDB_PATH"] = str(duckdb_path)
+    command = [*arguments, "--project-dir", str(PROJECT_DIR),
+               "--profiles-dir", str(PROJECT_DIR), "--target", target]
+    with patched_env(env):
         result = dbtRunner().invoke(command)
-    finally:
-        os.environ.clear()
-        os.environ.update(env_backup)
     counts: dict[str, int] = {}
     for node_result in getattr(result.result, "results", None) or []:
         key = str(node_result.status).split(".")[-1].lower()
@@ -107,30 +103,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace, sql: str) -> list[dict[str, Any]]:
-    if args.target == "duckdb":
-        import duckdb
-
-        path = _duckdb_path(args)
-        if not path.exists():
-            raise FileNotFoundError(f"{path} does not exist: run `kpi demo` or `kpi build` first")
-        # same configuration as dbt-duckdb's connection, which may still be open in-process
-        conn = duckdb.connect(str(path))
-        try:
-            cursor = conn.execute(sql)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            conn.close()
-    import psycopg2
-
-    conn = psycopg2.connect(**demo_data.postgres_params_from_env())
-    try:
-        cursor = conn.cursor()
-        cursor.execute(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    finally:
-        conn.close()
+    with warehouse.connect(args.target, path=args.path, read_only=True) as conn:
+        return warehouse.query(conn, sql)
 
 
 def _number(value: float | None, unit: str | None) -> str:

@@ -9,16 +9,14 @@ its events are laid out from that plan, events at or after ``end`` are dropped, 
 request row (status, ``resolved_at``, ``updated_at``, ``assignee_id``) is then derived
 from the events that remain, so row and history always agree.
 
-The tables follow the raw contract in the README (schema ``raw`` by default). The
-PostgreSQL path generates in an in-memory DuckDB, exports CSV files and loads them with
-``COPY`` in a single transaction.
+The tables follow the raw contract (``itsm_kpi.warehouse.RAW_TABLES``, schema ``raw`` by
+default). The PostgreSQL path generates in an in-memory DuckDB, exports CSV files and loads
+them with ``COPY`` in a single transaction.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -29,54 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import psycopg2
-import psycopg2.extensions
+
+from itsm_kpi import warehouse
+from itsm_kpi.warehouse import PRIMARY_KEYS, RAW_TABLES
 
 Progress = Callable[[str], None]
 
 DEFAULT_END = datetime(2026, 11, 1, 0, 0)
-
-# Raw contract: table -> ordered (column, type). The type names are valid on both engines.
-RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
-    "deployments": (
-        ("deployment_id", "bigint"),
-        ("tenant_id", "bigint"),
-        ("service", "text"),
-        ("environment", "text"),
-        ("status", "text"),
-        ("started_at", "timestamp"),
-        ("finished_at", "timestamp"),
-        ("commit_at", "timestamp"),
-    ),
-    "service_requests": (
-        ("sr_id", "bigint"),
-        ("tenant_id", "bigint"),
-        ("request_type", "text"),
-        ("priority", "text"),
-        ("status", "text"),
-        ("service", "text"),
-        ("team", "text"),
-        ("assignee_id", "bigint"),
-        ("created_at", "timestamp"),
-        ("updated_at", "timestamp"),
-        ("resolved_at", "timestamp"),
-        ("caused_by_deployment_id", "bigint"),
-    ),
-    "sr_events": (
-        ("event_id", "bigint"),
-        ("sr_id", "bigint"),
-        ("tenant_id", "bigint"),
-        ("event_at", "timestamp"),
-        ("event_type", "text"),
-        ("new_status", "text"),
-        ("new_assignee_id", "bigint"),
-    ),
-}
-PRIMARY_KEYS = {
-    "deployments": "deployment_id",
-    "service_requests": "sr_id",
-    "sr_events": "event_id",
-}
 
 SERVICES = (
     "checkout-api",
@@ -112,7 +69,6 @@ _EVENTS_WITHOUT_HOLDS = 4.21
 _MIN_HOLD_CYCLES = 0.15  # mean hold cycles per request in progress, at least
 _MAX_HOLD_CYCLES = 40  # keeps step numbers (and event ids) below 100 per request
 _STILL_OPEN_AGE_DAYS = 30  # most older plans that stay open get resolved instead
-_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -163,18 +119,15 @@ def generate_duckdb(
 
 
 def generate_postgres(
-    conn_params: dict[str, Any] | None,
+    database: str | None,
     config: DemoConfig,
     schema: str = "raw",
     progress: Progress | None = None,
 ) -> dict[str, int]:
-    """Write the raw tables into PostgreSQL (one transaction), replacing them.
-
-    ``conn_params`` go to ``psycopg2.connect``; ``None`` reads the standard PG* variables.
-    """
-    _check_schema(schema)
+    """Write the raw tables into PostgreSQL database ``database`` (None: PGDATABASE, the
+    project's), replacing their rows, in one transaction."""
+    warehouse.check_identifier(schema)
     report = progress or _ignore
-    params = conn_params if conn_params is not None else postgres_params_from_env()
     with tempfile.TemporaryDirectory(prefix="kpi-demo-") as tmp, duckdb.connect() as con:
         counts = build_tables(con, config, schema, progress)
         files = {}
@@ -187,37 +140,14 @@ def generate_postgres(
                     f"copy (select {names} from {schema}.{table} order by {PRIMARY_KEYS[table]}) "
                     f"to '{target}' (format csv, header true)"
                 )
-        conn = psycopg2.connect(**params)
-        try:
-            with conn, conn.cursor() as cur:
-                cur.execute(f'create schema if not exists "{schema}"')
-                for table, columns in RAW_TABLES.items():
-                    with _timed(report, f"loaded {table} into PostgreSQL: {counts[table]:,} rows"):
-                        _replace_postgres_table(cur, schema, table, columns)
-                        names = ", ".join(name for name, _ in columns)
-                        with files[table].open(encoding="utf-8") as csv_file:
-                            cur.copy_expert(
-                                f'copy "{schema}".{table} ({names}) '
-                                "from stdin with (format csv, header true)",
-                                csv_file,
-                            )
-                        cur.execute(f'analyze "{schema}".{table}')
-        finally:
-            conn.close()
+        with warehouse.connect("postgres", database=database) as conn, conn.cursor() as cur:
+            for table in RAW_TABLES:
+                with _timed(report, f"loaded {table} into PostgreSQL: {counts[table]:,} rows"):
+                    warehouse.replace_raw_table(cur, "postgres", table, schema)
+                    with files[table].open(encoding="utf-8") as csv_file:
+                        warehouse.copy_csv(cur, table, csv_file, into=f"{schema}.{table}")
+                    cur.execute(f"analyze {schema}.{table}")
     return counts
-
-
-def postgres_params_from_env() -> dict[str, Any]:
-    """Connection parameters from PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE."""
-    params: dict[str, Any] = {
-        "host": os.environ.get("PGHOST", "127.0.0.1"),
-        "port": int(os.environ.get("PGPORT", "5432")),
-        "user": os.environ.get("PGUSER", "postgres"),
-        "dbname": os.environ.get("PGDATABASE", "kpi"),
-    }
-    if os.environ.get("PGPASSWORD"):
-        params["password"] = os.environ["PGPASSWORD"]
-    return params
 
 
 def build_tables(
@@ -227,7 +157,7 @@ def build_tables(
     progress: Progress | None = None,
 ) -> dict[str, int]:
     """Generate the three raw tables in ``schema`` of an open DuckDB connection."""
-    _check_schema(schema)
+    warehouse.check_identifier(schema)
     report = progress or _ignore
     _create_macros(con, config)
     con.execute(f"create schema if not exists {schema}")
@@ -245,10 +175,8 @@ def build_tables(
     counts: dict[str, int] = {}
     for table, select in sources.items():
         start = time.perf_counter()
-        columns = RAW_TABLES[table]
-        ddl = ", ".join(f"{name} {kind}" for name, kind in columns)
-        names = ", ".join(name for name, _ in columns)
-        con.execute(f"create or replace table {schema}.{table} ({ddl})")
+        names = ", ".join(name for name, _ in RAW_TABLES[table])
+        warehouse.replace_raw_table(con, "duckdb", table, schema)
         con.execute(
             f"insert into {schema}.{table} select {names} from ({select}) as source "
             f"order by {PRIMARY_KEYS[table]}"
@@ -757,38 +685,7 @@ select * from final
 """
 
 
-# --- PostgreSQL ------------------------------------------------------------------------
-
-
-def _replace_postgres_table(
-    cur: psycopg2.extensions.cursor, schema: str, table: str, columns: tuple[tuple[str, str], ...]
-) -> None:
-    """Empty the table when its columns already match the contract, else recreate it.
-
-    Truncating keeps views built on the raw tables (dbt's staging layer) in place.
-    """
-    cur.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = %s and table_name = %s order by ordinal_position",
-        (schema, table),
-    )
-    existing = [(name, kind) for name, kind in cur.fetchall()]
-    pg_types = {"bigint": "bigint", "text": "text", "timestamp": "timestamp without time zone"}
-    expected = [(name, pg_types[kind]) for name, kind in columns]
-    if existing == expected:
-        cur.execute(f'truncate table "{schema}".{table}')
-        return
-    ddl = ", ".join(f"{name} {kind}" for name, kind in columns)
-    cur.execute(f'drop table if exists "{schema}".{table} cascade')
-    cur.execute(f'create table "{schema}".{table} ({ddl})')
-
-
 # --- helpers ---------------------------------------------------------------------------
-
-
-def _check_schema(schema: str) -> None:
-    if not _SCHEMA_NAME.match(schema):
-        raise ValueError(f"invalid schema name: {schema!r}")
 
 
 def _ignore(message: str) -> None:

@@ -1,0 +1,300 @@
+"""The one way to reach the project's warehouse, and the raw contract's tables.
+
+A connection goes where profiles.yml sends dbt, from the same environment variables:
+DBT_TARGET (duckdb, the default, or postgres); for DuckDB the file KPI_DUCKDB_PATH
+(default data/kpi.duckdb, relative to the dbt project); for PostgreSQL PGHOST (127.0.0.1),
+PGPORT (5432), PGUSER (postgres), PGPASSWORD and PGDATABASE (kpi), or a database named by
+the caller. The raw tables (schema raw) have one definition of their columns here, with
+the ways to create them and load rows into them.
+
+Used by the `kpi` command line, the report, the test harness, the benchmark and the fault
+drill.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import duckdb
+import psycopg2
+import psycopg2.extras
+
+from itsm_kpi.paths import PROJECT_DIR
+
+ENGINES = ("duckdb", "postgres")
+DEFAULT_TARGET = "duckdb"
+DEFAULT_DUCKDB_PATH = "data/kpi.duckdb"
+DEFAULT_DATABASE = "kpi"
+ADMIN_DATABASE = "postgres"  # where databases are created and dropped from
+RAW_SCHEMA = "raw"
+
+# The raw contract (README): table -> ordered (column, type); the type names are valid on
+# both engines.
+RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "deployments": (
+        ("deployment_id", "bigint"),
+        ("tenant_id", "bigint"),
+        ("service", "text"),
+        ("environment", "text"),
+        ("status", "text"),
+        ("started_at", "timestamp"),
+        ("finished_at", "timestamp"),
+        ("commit_at", "timestamp"),
+    ),
+    "service_requests": (
+        ("sr_id", "bigint"),
+        ("tenant_id", "bigint"),
+        ("request_type", "text"),
+        ("priority", "text"),
+        ("status", "text"),
+        ("service", "text"),
+        ("team", "text"),
+        ("assignee_id", "bigint"),
+        ("created_at", "timestamp"),
+        ("updated_at", "timestamp"),
+        ("resolved_at", "timestamp"),
+        ("caused_by_deployment_id", "bigint"),
+    ),
+    "sr_events": (
+        ("event_id", "bigint"),
+        ("sr_id", "bigint"),
+        ("tenant_id", "bigint"),
+        ("event_at", "timestamp"),
+        ("event_type", "text"),
+        ("new_status", "text"),
+        ("new_assignee_id", "bigint"),
+    ),
+}
+RAW_COLUMNS: dict[str, list[str]] = {
+    table: [name for name, _ in columns] for table, columns in RAW_TABLES.items()
+}
+PRIMARY_KEYS = {
+    "deployments": "deployment_id",
+    "service_requests": "sr_id",
+    "sr_events": "event_id",
+}
+# what information_schema calls the contract's types on PostgreSQL
+POSTGRES_TYPES = {"bigint": "bigint", "text": "text", "timestamp": "timestamp without time zone"}
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+Row = dict[str, Any]
+
+
+# --- where -----------------------------------------------------------------------------
+
+
+def target(explicit: str | None = None) -> str:
+    """The engine: `explicit`, else DBT_TARGET, else duckdb."""
+    engine = explicit or os.environ.get("DBT_TARGET") or DEFAULT_TARGET
+    if engine not in ENGINES:
+        raise ValueError(f"unknown target {engine!r} (duckdb or postgres)")
+    return engine
+
+
+def duckdb_path(explicit: str | Path | None = None, base: Path = PROJECT_DIR) -> Path:
+    """The DuckDB file: `explicit`, else KPI_DUCKDB_PATH, else data/kpi.duckdb; a relative
+    path is relative to `base`, the dbt project folder (where dbt runs)."""
+    path = Path(explicit or os.environ.get("KPI_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH)
+    return path if path.is_absolute() else base / path
+
+
+def postgres_params(dbname: str | None = None, user: str | None = None) -> dict[str, Any]:
+    """psycopg2 parameters from the PG* variables, for database `dbname` (default
+    PGDATABASE, else kpi), as `user` when given (another login: PGPASSWORD is not its
+    password, so none is sent)."""
+    params: dict[str, Any] = {
+        "host": os.environ.get("PGHOST", "127.0.0.1"),
+        "port": int(os.environ.get("PGPORT", "5432")),
+        "user": user or os.environ.get("PGUSER", "postgres"),
+        "dbname": dbname or os.environ.get("PGDATABASE") or DEFAULT_DATABASE,
+    }
+    if os.environ.get("PGPASSWORD") and not user:
+        params["password"] = os.environ["PGPASSWORD"]
+    return params
+
+
+def dbt_env(engine: str, *, path: Path | None = None,
+            database: str | None = None) -> dict[str, str | None]:
+    """The variables that point profiles.yml (so dbt, and the Dagster jobs that run it)
+    at one warehouse, for `patched_env`."""
+    if target(engine) == "duckdb":
+        return {"DBT_TARGET": "duckdb", "KPI_DUCKDB_PATH": str(duckdb_path(path))}
+    return {"DBT_TARGET": "postgres", "PGDATABASE": database}
+
+
+def describe(engine: str, *, path: Path | None = None, database: str | None = None) -> str:
+    if target(engine) == "duckdb":
+        return str(duckdb_path(path))
+    return f"PostgreSQL database {postgres_params(database)['dbname']}"
+
+
+# --- connections -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def connect(engine: str | None = None, *, path: Path | None = None,
+            database: str | None = None, user: str | None = None, read_only: bool = False,
+            autocommit: bool = False, base: Path = PROJECT_DIR) -> Iterator[Any]:
+    """A connection to the warehouse of `engine` (default DBT_TARGET), closed on exit.
+
+    DuckDB: the file (`path`, else KPI_DUCKDB_PATH); `read_only` needs it to exist.
+    PostgreSQL: database `database` (else PGDATABASE), as `user` (else PGUSER); committed
+    on a normal exit unless `autocommit`; `read_only` reads one snapshot (repeatable
+    read).
+    """
+    if target(engine) == "duckdb":
+        file = duckdb_path(path, base)
+        if read_only and not file.exists():
+            raise FileNotFoundError(f"{file} does not exist: build the warehouse first "
+                                    "(`kpi demo` or `kpi build`)")
+        con = _duckdb_connect(file, read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    conn = psycopg2.connect(**postgres_params(database, user))
+    try:
+        if read_only:
+            conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        conn.autocommit = autocommit
+        yield conn
+        if not autocommit:
+            conn.commit()
+    finally:
+        conn.close()
+
+
+def _duckdb_connect(file: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if not read_only:
+        return duckdb.connect(str(file))
+    try:
+        return duckdb.connect(str(file), read_only=True)
+    except duckdb.ConnectionException:
+        # this process already holds the file open read-write (dbt-duckdb ran in-process,
+        # as in `kpi demo`): DuckDB then only allows a connection of the same configuration
+        return duckdb.connect(str(file))
+
+
+@contextlib.contextmanager
+def admin_cursor(connect_timeout: int | None = None) -> Iterator[Any]:
+    """An autocommit cursor on the PostgreSQL server's maintenance database (postgres), to
+    create and drop databases and roles."""
+    extra = {"connect_timeout": connect_timeout} if connect_timeout else {}
+    with contextlib.closing(psycopg2.connect(**postgres_params(ADMIN_DATABASE), **extra)) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            yield cursor
+
+
+def create_database(name: str, replace: bool = False) -> None:
+    """Creates PostgreSQL database `name` (dropped first when `replace`)."""
+    check_identifier(name)
+    with admin_cursor() as cursor:
+        if replace:
+            cursor.execute(f'drop database if exists "{name}" with (force)')
+        cursor.execute(f'create database "{name}"')
+
+
+def drop_databases(*names: str) -> None:
+    """Drops the PostgreSQL databases that exist among `names`, sessions and all."""
+    with admin_cursor() as cursor:
+        for name in names:
+            check_identifier(name)
+            cursor.execute(f'drop database if exists "{name}" with (force)')
+
+
+def rows(cursor: Any) -> list[Row]:
+    """The rows of an executed cursor (DuckDB or psycopg2) as dicts."""
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def query(conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[Row]:
+    cursor = conn.cursor()
+    cursor.execute(sql, params) if params else cursor.execute(sql)
+    return rows(cursor)
+
+
+def placeholder(engine: str) -> str:
+    """The parameter marker of the engine's driver."""
+    return "?" if target(engine) == "duckdb" else "%s"
+
+
+# --- the raw tables --------------------------------------------------------------------
+
+
+def raw_ddl(table: str) -> str:
+    """`name type, ...` of a raw table, valid on both engines."""
+    return ", ".join(f"{name} {kind}" for name, kind in RAW_TABLES[table])
+
+
+def create_raw_tables(cursor: Any, schema: str = RAW_SCHEMA) -> None:
+    """The schema and the raw tables with the contract's columns, where missing (a table
+    that exists is left as it is, e.g. text columns as some loaders write them)."""
+    check_identifier(schema)
+    cursor.execute(f"create schema if not exists {schema}")
+    for table in RAW_TABLES:
+        cursor.execute(f"create table if not exists {schema}.{table} ({raw_ddl(table)})")
+
+
+def replace_raw_table(cursor: Any, engine: str, table: str, schema: str = RAW_SCHEMA) -> None:
+    """An empty raw table with the contract's columns, for a bulk load. PostgreSQL: emptied
+    when its columns are already the contract's (views built on it, dbt's staging, stay),
+    else recreated; DuckDB: recreated."""
+    check_identifier(schema)
+    cursor.execute(f"create schema if not exists {schema}")
+    if target(engine) == "duckdb":
+        cursor.execute(f"create or replace table {schema}.{table} ({raw_ddl(table)})")
+        return
+    cursor.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = %s and table_name = %s order by ordinal_position",
+        (schema, table),
+    )
+    expected = [(name, POSTGRES_TYPES[kind]) for name, kind in RAW_TABLES[table]]
+    if [tuple(found) for found in cursor.fetchall()] == expected:
+        cursor.execute(f"truncate table {schema}.{table}")
+        return
+    cursor.execute(f"drop table if exists {schema}.{table} cascade")
+    cursor.execute(f"create table {schema}.{table} ({raw_ddl(table)})")
+
+
+def copy_csv(cursor: Any, table: str, csv_file: TextIO, into: str | None = None) -> None:
+    """PostgreSQL COPY of a CSV file (header line, the contract's columns of `table`) into
+    `into` (default raw.<table>)."""
+    names = ", ".join(RAW_COLUMNS[table])
+    cursor.copy_expert(f"copy {into or f'{RAW_SCHEMA}.{table}'} ({names}) from stdin "
+                       "with (format csv, header true)", csv_file)
+
+
+def load_raw_rows(conn: Any, engine: str, tables: Mapping[str, Sequence[Mapping[str, Any]]],
+                  schema: str = RAW_SCHEMA) -> None:
+    """Replaces the rows of every raw table with `tables` (table -> rows as dicts; a
+    missing table or column is empty), creating the tables the contract's way when
+    missing. The tables themselves stay: dbt's staging views depend on them."""
+    engine = target(engine)
+    cursor = conn.cursor()
+    create_raw_tables(cursor, schema)
+    for table, columns in RAW_COLUMNS.items():
+        cursor.execute(f"delete from {schema}.{table}")
+        values = [[row.get(column) for column in columns] for row in tables.get(table, [])]
+        insert = f"insert into {schema}.{table} ({', '.join(columns)})"
+        if values and engine == "duckdb":
+            cursor.executemany(f"{insert} values ({', '.join(['?'] * len(columns))})", values)
+        elif values:
+            psycopg2.extras.execute_values(cursor, f"{insert} values %s", values,
+                                           page_size=2000)
+        if engine == "postgres":
+            cursor.execute(f"analyze {schema}.{table}")
+
+
+def check_identifier(name: str) -> None:
+    """A plain SQL identifier, safe to write into a statement, or ValueError."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"invalid schema or database name: {name!r}")

@@ -1,0 +1,1 @@
+"""`make bench` (`python -m tools.benchmark`): how fast the KPI engine is."""

@@ -1,0 +1,5 @@
+import sys
+
+from tools.fault_drill.cli import main
+
+sys.exit(main())
