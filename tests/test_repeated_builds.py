@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from harness import Warehouse
 
-from orchestration.demo_data import DemoConfig, generate_duckdb
+from itsm_kpi.demo_data import DemoConfig, generate_duckdb
 
 AS_OF = "2026-10-28T12:00:00Z"
 # small: the race is between dbt's threads, not in the queries
