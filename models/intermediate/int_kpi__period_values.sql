@@ -14,11 +14,10 @@
 --   PERCENTILE  value_multiplier x the continuous percentile (kpi_definitions.percentile,
 --               linear interpolation as percentile_cont) of the measured values;
 --               numerator null, denominator = how many values
+-- The big inputs (the measurements, the periods) are read where each step needs them,
+-- with that step's filters, rather than through one shared CTE: both engines materialize
+-- a CTE read more than once, which would copy every measurement before filtering it.
 with
-
-periods as (
-    select * from {{ ref('int_tenants__periods') }}
-),
 
 definitions as (
     select * from {{ ref('kpi_definitions') }}
@@ -28,21 +27,28 @@ targets as (
     select * from {{ ref('kpi_targets') }}
 ),
 
-measurements as (
-    select * from {{ ref('int_kpi__measurements') }}
-    where local_date is not null
-),
-
 {%- for grain in ['DAILY', 'WEEKLY', 'MONTHLY'] %}
 {%- set g = grain | lower %}
 {%- set dates = window_local_dates(grain) %}
-{%- set measured_period = 'local_date' if grain == 'DAILY' else period_start('week' if grain == 'WEEKLY' else 'month', 'local_date') %}
+{%- set measured_period = 'measurements.local_date' if grain == 'DAILY' else period_start('week' if grain == 'WEEKLY' else 'month', 'measurements.local_date') %}
+{%- set measurements_read -%}
+    {{ ref('int_kpi__measurements') }} as measurements
+    inner join definitions
+        on measurements.kpi_name = definitions.kpi_name
+    where measurements.local_date is not null
+    {%- if dates.lower %}
+        and measurements.local_date >= cast('{{ dates.lower }}' as date)
+    {%- endif %}
+    {%- if dates.upper %}
+        and measurements.local_date < cast('{{ dates.upper }}' as date)
+    {%- endif %}
+{%- endset %}
 
 -- ==== {{ grain }} ====================================================================
 
 {{ g }}_recomputed_periods as (
     -- the tenant periods of the grain this run recomputes
-    select * from periods
+    select * from {{ ref('int_tenants__periods') }}
     where grain = '{{ grain }}'
     {%- if has_recompute_window() %}
         and period_end_at > {{ window_bound('min_date') }}
@@ -53,7 +59,7 @@ measurements as (
 {{ g }}_periods_read as (
     -- the periods whose measurements are read: from the first recomputed one on (a STOCK
     -- level runs over every one of them)
-    select * from periods
+    select * from {{ ref('int_tenants__periods') }}
     where grain = '{{ grain }}'
     {%- if dates.lower %}
         and period_start >= cast('{{ dates.lower }}' as date)
@@ -63,38 +69,17 @@ measurements as (
     {%- endif %}
 ),
 
-{{ g }}_measurements as (
+{{ g }}_sums as (
+    -- RATIO and SUM: the period's exact sums; STOCK: its net change
     select
         measurements.tenant_id,
         measurements.kpi_name,
         {{ measured_period }} as period_start,
-        measurements.numerator,
-        measurements.denominator,
-        definitions.aggregation,
-        definitions.percentile
-    from measurements
-    inner join definitions
-        on measurements.kpi_name = definitions.kpi_name
-    where 1 = 1
-    {%- if dates.lower %}
-        and measurements.local_date >= cast('{{ dates.lower }}' as date)
-    {%- endif %}
-    {%- if dates.upper %}
-        and measurements.local_date < cast('{{ dates.upper }}' as date)
-    {%- endif %}
-),
-
-{{ g }}_sums as (
-    -- RATIO and SUM: the period's exact sums; STOCK: its net change
-    select
-        tenant_id,
-        kpi_name,
-        period_start,
-        sum({{ exact_decimal('numerator') }}) as numerator,
-        sum({{ exact_decimal('denominator') }}) as denominator
-    from {{ g }}_measurements
-    where aggregation in ('RATIO', 'SUM', 'STOCK')
-    group by tenant_id, kpi_name, period_start
+        sum({{ exact_decimal('measurements.numerator') }}) as numerator,
+        sum({{ exact_decimal('measurements.denominator') }}) as denominator
+    from {{ measurements_read }}
+        and definitions.aggregation in ('RATIO', 'SUM', 'STOCK')
+    group by measurements.tenant_id, measurements.kpi_name, {{ measured_period }}
 ),
 
 {{ g }}_ranked_values as (
@@ -111,9 +96,17 @@ measurements as (
         ) - 1 as bigint) as value_rank,
         cast(count(*) over by_period as bigint) as value_count,
         cast(percentile as numeric(10, 6)) * (count(*) over by_period - 1) as position
-    from {{ g }}_measurements
-    where aggregation = 'PERCENTILE'
-        and numerator is not null
+    from (
+        select
+            measurements.tenant_id,
+            measurements.kpi_name,
+            {{ measured_period }} as period_start,
+            measurements.numerator,
+            definitions.percentile
+        from {{ measurements_read }}
+            and definitions.aggregation = 'PERCENTILE'
+            and measurements.numerator is not null
+    ) as percentile_measurements
     -- no order: the whole period (an ordered window would count up to the current row)
     window by_period as (partition by tenant_id, kpi_name, period_start)
 ),
@@ -142,7 +135,7 @@ measurements as (
         measurements.tenant_id,
         measurements.kpi_name,
         sum({{ exact_decimal('measurements.numerator') }}) as opening_level
-    from measurements
+    from {{ ref('int_kpi__measurements') }} as measurements
     inner join definitions
         on measurements.kpi_name = definitions.kpi_name
     where definitions.aggregation = 'STOCK'
@@ -210,7 +203,8 @@ measurements as (
     select
         {{ g }}_recomputed_periods.tenant_id,
         {{ g }}_ranked_targets.kpi_name,
-        {{ g }}_recomputed_periods.grain,
+        -- a constant: a fact table's filter on the grain skips the other grains' branches
+        cast('{{ grain }}' as {{ dbt.type_string() }}) as grain,
         {{ g }}_recomputed_periods.period_start,
         {{ g }}_recomputed_periods.period_end,
         {{ g }}_recomputed_periods.is_complete,
