@@ -125,8 +125,6 @@ def run_dbt(
         env["KPI_MIN_DATE"] = window.start.strftime("%Y-%m-%d")
         env["KPI_MAX_DATE"] = window.end.strftime("%Y-%m-%d")
         context.log.info(f"recompute window [{env['KPI_MIN_DATE']}, {env['KPI_MAX_DATE']}) UTC")
-    else:
-        context.log.info("no recompute window: every period")
     if kpis:
         context.log.info(f"recomputing only {env['KPI_ONLY']}")
     with patched_env(env):
