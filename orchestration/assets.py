@@ -2,14 +2,18 @@
 
 Five dbt asset definitions, because Dagster runs one partitions definition per step:
 - `kpi_core`: seeds, staging and intermediate models, dim_kpi and the data-quality marts
-  (rejected_raw_rows, flagged_raw_rows, raw_data_quality; not partitioned);
+  (rejected_raw_rows, flagged_raw_rows, raw_data_quality; not partitioned): materialized
+  alone, a full rebuild of the core;
 - `kpi_daily_facts`, `kpi_weekly_facts`, `kpi_monthly_facts`: the fact table of each
   grain, partitioned by UTC day, Monday week and month; a partition (or a range, in one
-  run) is passed to dbt as the recompute window KPI_MIN_DATE / KPI_MAX_DATE;
+  run) is passed to dbt as the recompute window KPI_MIN_DATE / KPI_MAX_DATE, and
+  recomputed from what the core holds (the core is not run);
 - `kpi_marts`: fct_kpi_values (the union view), kpi_scorecard, tenant_kpi_status,
   kpi_scorecard_trend.
 And one asset outside dbt, `reports/kpi_scorecard_report`: the HTML scorecard rendered from
 the marts (orchestration/report.py).
+The scheduled run does not go through these steps: kpi_daily_job (jobs.py) builds all of
+them in one dbt invocation and records their materializations.
 Dagster decides when and which window; dbt decides what.
 """
 
@@ -56,9 +60,6 @@ TRANSIENT_ERROR = re.compile(
     re.IGNORECASE,
 )
 TRANSIENT_RETRIES = 3
-# run tag of the grain jobs: the core step of a partitioned run reprocesses only the
-# requests with raw rows in the run's partition window (the incremental core)
-GRAIN_TAG = "kpi/grain"
 # what every scheduled step runs: dbt unit tests check the SQL logic on fixed inputs, so
 # they belong to CI (`make test`), not to each production refresh (dbt's own advice)
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
@@ -80,7 +81,7 @@ class KpiTranslator(DagsterDbtTranslator):
 translator = KpiTranslator()
 
 
-def _run_as_of(context: AssetExecutionContext | dg.OpExecutionContext) -> str:
+def run_as_of(context: AssetExecutionContext | dg.OpExecutionContext) -> str:
     """One as_of for every dbt step of a run (its start), unless KPI_AS_OF is set."""
     if os.environ.get("KPI_AS_OF"):
         return os.environ["KPI_AS_OF"]
@@ -90,25 +91,6 @@ def _run_as_of(context: AssetExecutionContext | dg.OpExecutionContext) -> str:
         datetime.fromtimestamp(started, timezone.utc) if started else datetime.now(timezone.utc)
     )
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def run_window(
-    context: AssetExecutionContext,
-    partitions: Mapping[str, dg.TimeWindowPartitionsDefinition],
-) -> dg.TimeWindow | None:
-    """The time window of a grain job's partition (or partition range) for the steps that
-    are not partitioned themselves (the core): read from the run's tags. None outside a
-    partitioned grain job run (a full rebuild of the core)."""
-    tags = context.run.tags
-    definition = partitions.get(tags.get(GRAIN_TAG, ""))
-    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
-    last = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
-    if definition is None or not first or not last:
-        return None
-    return dg.TimeWindow(
-        definition.time_window_for_partition_key(first).start,
-        definition.time_window_for_partition_key(last).end,
-    )
 
 
 def is_transient_error(text: str) -> bool:
@@ -124,25 +106,29 @@ class FactsConfig(dg.Config):
 
 
 def run_dbt(
-    context: AssetExecutionContext,
+    context: AssetExecutionContext | dg.OpExecutionContext,
     dbt: DbtCliResource,
     args: list[str],
     window: dg.TimeWindow | None = None,
     kpis: list[str] | None = None,
+    **cli_options: Any,
 ) -> Iterator[Any]:
-    """Streams a dbt command's events; passes as_of and the partition window through env
-    variables (they keep dbt's partial parsing); retries transient database errors; removes
-    the invocation's target folder afterwards, so they do not pile up."""
-    env = {"KPI_AS_OF": _run_as_of(context)}
+    """Streams a dbt command's events. The run's settings go through environment variables
+    (they keep dbt's partial parsing), every one of them set, so nothing is inherited from
+    the process: as_of, the window [start, end) (empty: every period) and the KPIs (empty:
+    all). Retries transient database errors; removes the invocation's target folder
+    afterwards, so they do not pile up. `cli_options` go to DbtCliResource.cli (an op
+    passes the manifest and translator an asset definition gives by itself)."""
+    env = {"KPI_AS_OF": run_as_of(context), "KPI_MIN_DATE": "", "KPI_MAX_DATE": "",
+           "KPI_ONLY": ",".join(kpis or [])}
     if window is not None:
         env["KPI_MIN_DATE"] = window.start.strftime("%Y-%m-%d")
         env["KPI_MAX_DATE"] = window.end.strftime("%Y-%m-%d")
         context.log.info(f"recompute window [{env['KPI_MIN_DATE']}, {env['KPI_MAX_DATE']}) UTC")
     if kpis:
-        env["KPI_ONLY"] = ",".join(kpis)
         context.log.info(f"recomputing only {env['KPI_ONLY']}")
     with patched_env(env):
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        invocation = dbt.cli(args, context=context, raise_on_error=False, **cli_options)
     try:
         yield from invocation.stream()
         raise_for_failure(context, invocation)
@@ -180,8 +166,8 @@ REPORT_KEY = dg.AssetKey(["reports", "kpi_scorecard_report"])
 
 def publish_report(project: DbtProject) -> dict[str, Any]:
     """Renders the scorecard report from the marts of the project's target (into
-    KPI_REPORT_DIR) and returns its materialization metadata: the asset and the full
-    refresh job's report op share it."""
+    KPI_REPORT_DIR) and returns its materialization metadata: the asset and the report op
+    of the daily and full refresh jobs share it."""
     written = report.publish(project.target, base=Path(project.project_dir))
     return {
         **{f"path_{language}": dg.MetadataValue.path(str(path))
@@ -230,7 +216,8 @@ def build_assets(
     partitions: Mapping[str, dg.TimeWindowPartitionsDefinition],
 ) -> KpiAssets:
     """The five dbt asset definitions of `project` and the report; a backfill of a fact
-    table's range runs once, with the whole range as the window."""
+    table's range runs once, with the whole range as the window. A fact asset depends on
+    the core (int_kpi__period_values) in the lineage, but does not run it."""
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -241,7 +228,9 @@ def build_assets(
         pool=WAREHOUSE_POOL,
     )
     def kpi_core(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from run_dbt(context, dbt, BUILD, window=run_window(context, partitions))
+        # materialized alone, the core has no window: a full rebuild (the daily job's
+        # single dbt build gives it the run's window)
+        yield from run_dbt(context, dbt, BUILD)
 
     @dbt_assets(
         manifest=project.manifest_path,

@@ -11,10 +11,10 @@ from dagster_dbt import DbtCliResource, DbtProject
 
 from orchestration.assets import build_assets
 from orchestration.freshness import build_freshness_schedule, build_source_observations
-from orchestration.jobs import build_full_refresh_job, build_grain_jobs
+from orchestration.jobs import build_jobs
 from orchestration.partitions import build_partitions
 from orchestration.project import kpi_project
-from orchestration.schedules import build_schedules
+from orchestration.schedules import build_daily_schedule
 from orchestration.sensors import kpi_run_failure_sensor
 from orchestration.settings import Settings
 
@@ -36,17 +36,18 @@ def build_definitions(
     project = project or kpi_project
     partitions = build_partitions(settings)
     assets = build_assets(project, partitions)
-    jobs = build_grain_jobs(assets, partitions)
+    jobs = build_jobs(assets, project, partitions)
     observations = build_source_observations(project)
     return dg.Definitions(
         assets=[observations, *assets.all()],
-        jobs=[*jobs.values(), build_full_refresh_job(assets, project)],
+        jobs=list(jobs.values()),
         schedules=[
-            *build_schedules(jobs, partitions, settings.schedule_timezone),
+            build_daily_schedule(jobs["kpi_daily_job"], partitions["daily"],
+                                 settings.schedule_timezone),
             build_freshness_schedule(observations, settings.schedule_timezone),
         ],
         sensors=[kpi_run_failure_sensor],
-        # the steps of a run are sequential (core, facts, marts): one process is enough
+        # the steps of a run are sequential (dbt, then the report): one process is enough
         executor=dg.in_process_executor,
         resources={
             "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())

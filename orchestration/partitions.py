@@ -21,3 +21,15 @@ def build_partitions(settings: Settings) -> dict[str, dg.TimeWindowPartitionsDef
             start_date=start[:8] + "01", timezone="UTC", end_offset=1
         ),
     }
+
+
+def partition_keys_overlapping(
+    definition: dg.TimeWindowPartitionsDefinition, window: dg.TimeWindow
+) -> list[str]:
+    """The partitions of `definition` whose period overlaps `window`, the week or month the
+    window starts in included (Dagster's get_partition_keys_in_time_window starts at the
+    first period that starts inside the window), within the definition's bounds."""
+    first = definition.get_partition_key_for_timestamp(window.start.timestamp())
+    start = min(definition.time_window_for_partition_key(first).start, window.start)
+    keys = definition.get_partition_keys_in_time_window(dg.TimeWindow(start, window.end))
+    return [key for key in keys if definition.has_partition_key(key)]

@@ -1,76 +1,63 @@
-"""Schedules (cron in KPI_SCHEDULE_TIMEZONE, UTC by default). Partitions are UTC periods.
+"""The KPI schedule (cron in KPI_SCHEDULE_TIMEZONE, UTC by default). Partitions are UTC
+periods.
 
-- kpi_daily_schedule, 00:30 every day: finalizes yesterday and refreshes today (one run
-  over the two daily partitions);
-- kpi_weekly_schedule, 01:00 every day: refreshes the week to date; on Mondays it also
-  finalizes last week;
-- kpi_monthly_schedule, 01:30 every day: refreshes the month to date; on the 1st it also
-  finalizes last month.
-Together they keep the scorecard at most a day old at every grain.
+kpi_daily_schedule, 00:30 every day: one kpi_daily_job run over yesterday and today (two
+daily partitions). Its single dbt build finalizes yesterday and refreshes today at every
+grain: their week (on Mondays also last week, final) and their month (on the 1st also last
+month, final). The core runs once a day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, timedelta, timezone
-from typing import Any
 
 import dagster as dg
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
-CRONS = {"daily": "30 0 * * *", "weekly": "0 1 * * *", "monthly": "30 1 * * *"}
+DAILY_CRON = "30 0 * * *"
+CRONS = {"daily": DAILY_CRON}  # by grain, as scripts/ read them
 
 
 def partition_range(grain: str, today: date) -> tuple[date, date]:
-    """First and last partition (their start days) a tick on UTC day `today` refreshes."""
+    """First and last partition of `grain` (their start days) that the daily tick on UTC
+    day `today` refreshes: it runs over the daily partitions, the others are the periods
+    they fall in."""
+    yesterday = today - timedelta(days=1)
     if grain == "daily":
-        return today - timedelta(days=1), today
+        return yesterday, today
     if grain == "weekly":
-        monday = today - timedelta(days=today.weekday())
-        return (monday - timedelta(days=7) if today == monday else monday), monday
-    first = today.replace(day=1)
-    previous = (first - timedelta(days=1)).replace(day=1)
-    return (previous if today == first else first), first
+        return (yesterday - timedelta(days=yesterday.weekday()),
+                today - timedelta(days=today.weekday()))
+    return yesterday.replace(day=1), today.replace(day=1)
 
 
-def build_schedules(
-    jobs: Mapping[str, Any],
-    partitions: Mapping[str, dg.TimeWindowPartitionsDefinition],
+def build_daily_schedule(
+    job: dg.JobDefinition,
+    partitions: dg.TimeWindowPartitionsDefinition,
     schedule_timezone: str,
-) -> list[dg.ScheduleDefinition]:
-    schedules = []
-    for grain in ("daily", "weekly", "monthly"):
-
-        def evaluate(
-            context: dg.ScheduleEvaluationContext, grain: str = grain
-        ) -> dg.RunRequest | dg.SkipReason:
-            today = context.scheduled_execution_time.astimezone(timezone.utc).date()
-            first, last = partition_range(grain, today)
-            keys = partitions[grain].get_partition_keys(
-                current_time=context.scheduled_execution_time
-            )
-            first_key, last_key = first.isoformat(), last.isoformat()
-            if last_key not in keys:
-                return dg.SkipReason(f"partition {last_key} is before the partitions start")
-            if first_key not in keys:
-                first_key = keys[0]
-            return dg.RunRequest(
-                run_key=f"{grain}-{first_key}-{last_key}",
-                tags={RANGE_START: first_key, RANGE_END: last_key},
-            )
-
-        schedules.append(
-            dg.ScheduleDefinition(
-                name=f"kpi_{grain}_schedule",
-                cron_schedule=CRONS[grain],
-                execution_timezone=schedule_timezone,
-                job=jobs[grain],
-                execution_fn=evaluate,
-                description=__doc__.split("\n\n")[1].split("- ")[
-                    ["daily", "weekly", "monthly"].index(grain) + 1
-                ].strip().rstrip(";").replace("\n  ", " "),
-                default_status=dg.DefaultScheduleStatus.RUNNING,
-            )
+) -> dg.ScheduleDefinition:
+    def evaluate(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        today = context.scheduled_execution_time.astimezone(timezone.utc).date()
+        first, last = (day.isoformat() for day in partition_range("daily", today))
+        keys = partitions.get_partition_keys(current_time=context.scheduled_execution_time)
+        if last not in keys:
+            return dg.SkipReason(f"partition {last} is before the partitions start")
+        if first not in keys:
+            first = keys[0]
+        return dg.RunRequest(
+            run_key=f"daily-{first}-{last}", tags={RANGE_START: first, RANGE_END: last}
         )
-    return schedules
+
+    return dg.ScheduleDefinition(
+        name="kpi_daily_schedule",
+        cron_schedule=DAILY_CRON,
+        execution_timezone=schedule_timezone,
+        job=job,
+        execution_fn=evaluate,
+        description=(
+            "00:30 every day: kpi_daily_job over yesterday (final) and today, and so their "
+            "weeks and months (last week on Mondays, last month on the 1st)."
+        ),
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )

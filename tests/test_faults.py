@@ -367,7 +367,8 @@ def test_dagster_queues_overlapping_warehouse_runs(tmp_path: Path) -> None:
         scheduled = submit("kpi_daily_job", {RANGE_START: "2025-03-12", RANGE_END: "2025-03-13",
                                              "dagster/schedule_name": "kpi_daily_schedule"})
         backfill = submit("kpi_daily_job", {RANGE_START: "2025-03-01", RANGE_END: "2025-03-13"})
-        weekly = submit("kpi_weekly_job", {RANGE_START: "2025-03-10", RANGE_END: "2025-03-10"})
+        weekly = submit("kpi_weekly_facts_job",
+                        {RANGE_START: "2025-03-10", RANGE_END: "2025-03-10"})
         freshness = submit("kpi_source_freshness_job", {})
 
         def statuses() -> list[str]:
