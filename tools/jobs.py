@@ -34,7 +34,11 @@ with warnings.catch_warnings():  # importing the definitions builds them: beta A
     from orchestration.settings import Settings
 
 FULL_REFRESH_JOB = "kpi_full_refresh_job"
+DAILY_JOB = "kpi_daily_job"
 DAILY_SCHEDULE = "kpi_daily_schedule"
+# op jobs whose one dbt build recomputes the fact tables of every grain (they record the
+# fact assets' materializations rather than select them)
+EVERY_GRAIN_JOBS = (DAILY_JOB, FULL_REFRESH_JOB)
 # run settings a job must not inherit from the calling environment
 RUN_SETTINGS = ("KPI_AS_OF", "KPI_MIN_DATE", "KPI_MAX_DATE", "KPI_ONLY")
 # what orchestration.assets.run_dbt logs when it passes a window to dbt
@@ -123,7 +127,10 @@ def partition_window(job: dg.JobDefinition, tags: Mapping[str, str]) -> tuple[da
 
 
 def fact_grains(job: dg.JobDefinition) -> list[str]:
-    """The grains whose fact table a job recomputes (its selected fact assets)."""
+    """The grains whose fact table a job recomputes: every grain for the daily and full
+    refresh jobs, else its selected fact assets."""
+    if job.name in EVERY_GRAIN_JOBS:
+        return list(FACT_MODELS)
     names = {key.path[-1] for key in job.asset_layer.selected_asset_keys}
     return [grain for grain, model in FACT_MODELS.items() if model in names]
 

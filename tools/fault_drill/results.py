@@ -13,7 +13,7 @@ from typing import Any
 from itsm_kpi.warehouse import RAW_TABLES
 
 # grains whose schedule a drill may run each day (kpi_<grain>_schedule), if the product's
-# definitions have it
+# definitions have it (today only kpi_daily_schedule, whose job recomputes every grain)
 GRAINS = ("daily", "weekly", "monthly")
 
 Row = dict[str, Any]
