@@ -24,9 +24,11 @@ demo: install
 manifest: install
 	$(BIN)/dbt parse --quiet
 
-## Run the whole test suite (dbt builds on DuckDB and PostgreSQL, dbt tests, pytest).
+## Run the whole test suite (dbt builds on DuckDB and PostgreSQL, dbt tests, pytest), the
+## test modules spread over TEST_WORKERS processes (default 2; 0 runs them in this one).
+TEST_WORKERS ?= 2
 test: manifest
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope --durations=25
 
 ## Dagster UI and daemon on the DuckDB default (DAGSTER_HOME=.dagster, kept between runs).
 ## Generates demo data ending now if data/kpi.duckdb does not exist yet.
