@@ -11,7 +11,7 @@ Five dbt asset definitions, because Dagster runs one partitions definition per s
 - `kpi_marts`: fct_kpi_values (the union view), kpi_scorecard, tenant_kpi_status,
   kpi_scorecard_trend.
 And one asset outside dbt, `reports/kpi_scorecard_report`: the HTML scorecard rendered from
-the marts (orchestration/report.py).
+the marts (itsm_kpi/report.py).
 The scheduled run does not go through these steps: kpi_daily_job (jobs.py) builds all of
 them in one dbt invocation and records their materializations.
 Dagster decides when and which window; dbt decides what.
