@@ -16,9 +16,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## Generate demo data into data/kpi.duckdb, build every model and print the scorecards.
-demo: install
-	$(BIN)/kpi demo
+## The demo, through the product's own Dagster job: demo data ending now in data/kpi.duckdb,
+## kpi_full_refresh_job on the Dagster instance `make ui` shows (DAGSTER_HOME=.dagster: its
+## run, materializations, partitions and checks are there), the HTML report in reports/,
+## then every tenant's scorecard. Run it again any time: it starts over from new data.
+DAGSTER_HOME_DIR := $(CURDIR)/.dagster
+demo: manifest $(DAGSTER_HOME_DIR)/dagster.yaml
+	$(BIN)/kpi generate
+	DAGSTER_HOME="$(DAGSTER_HOME_DIR)" $(BIN)/dagster job execute -m orchestration.definitions \
+		-j kpi_full_refresh_job -c orchestration/run_config/quiet.yaml
+	$(BIN)/kpi scorecard
+	@echo "Report: $(CURDIR)/reports/scorecard.en.html (and .ko.html). Dagster UI: make ui"
+
+$(DAGSTER_HOME_DIR)/dagster.yaml: orchestration/dagster.yaml
+	mkdir -p $(DAGSTER_HOME_DIR)
+	cp orchestration/dagster.yaml $@
 
 ## Parse the dbt project once into target/manifest.json (what Dagster loads).
 manifest: install
@@ -30,20 +42,19 @@ TEST_WORKERS ?= 2
 test: manifest
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope --durations=25
 
-## Dagster UI and daemon on the DuckDB default (DAGSTER_HOME=.dagster, kept between runs).
-## Generates demo data ending now if data/kpi.duckdb does not exist yet.
-ui: manifest
-	mkdir -p .dagster
-	test -f .dagster/dagster.yaml || cp orchestration/dagster.yaml .dagster/dagster.yaml
-	test -f data/kpi.duckdb || $(BIN)/kpi generate --end "$$(date -u +%Y-%m-%dT%H:00:00)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" DAGSTER_HOME="$(CURDIR)/.dagster" $(BIN)/dagster dev -m orchestration.definitions \
-		--host $${DAGSTER_HOST:-127.0.0.1} --port $${DAGSTER_PORT:-3000}
+## Dagster UI and daemon on the DuckDB default (DAGSTER_HOME=.dagster, kept between runs),
+## on http://127.0.0.1:3000 (DAGSTER_HOST, DAGSTER_PORT); Ctrl-C stops both. Runs `make demo`
+## first if data/kpi.duckdb does not exist yet.
+ui: manifest $(DAGSTER_HOME_DIR)/dagster.yaml
+	test -f "$${KPI_DUCKDB_PATH:-data/kpi.duckdb}" || $(MAKE) demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" DAGSTER_HOME="$(DAGSTER_HOME_DIR)" $(BIN)/dagster dev \
+		-m orchestration.definitions --host $${DAGSTER_HOST:-127.0.0.1} --port $${DAGSTER_PORT:-3000}
 
-## dbt docs site, offline, on the DuckDB demo database (`kpi demo` first if it does not exist):
+## dbt docs site, offline, on the DuckDB demo database (`make demo` first if it does not exist):
 ## target/index.html (+ manifest.json, catalog.json) and the same site as one self-contained
 ## file, target/static_index.html, served on http://127.0.0.1:8080 (DOCS_HOST, DOCS_PORT).
 docs: install
-	test -f "$${KPI_DUCKDB_PATH:-data/kpi.duckdb}" || $(BIN)/kpi demo
+	test -f "$${KPI_DUCKDB_PATH:-data/kpi.duckdb}" || $(MAKE) demo
 	$(BIN)/dbt docs generate --target duckdb --static
 	$(BIN)/dbt docs serve --target duckdb --no-browser \
 		--host $${DOCS_HOST:-127.0.0.1} --port $${DOCS_PORT:-8080}
@@ -63,4 +74,4 @@ lint: install
 	$(BIN)/ruff check orchestration itsm_kpi tools tests
 
 clean:
-	rm -rf target logs data/*.duckdb test-artifacts .dagster build
+	rm -rf target logs data/*.duckdb test-artifacts .dagster build reports

@@ -3,7 +3,8 @@
     kpi generate   write deterministic demo raw data (DuckDB file or PostgreSQL)
     kpi build      run `dbt build` on the project (any extra arguments go to dbt)
     kpi scorecard  print every tenant's scorecard from the marts
-    kpi demo       generate + build + scorecard on the embedded DuckDB default
+
+`make demo` strings them together with the product's Dagster job (see the README).
 
 Exit codes: 0 success, 1 dbt or database failure, 2 bad usage.
 """
@@ -15,7 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,6 @@ from itsm_kpi.environment import patched_env
 from itsm_kpi.paths import PROJECT_DIR
 from itsm_kpi.warehouse import DEFAULT_DUCKDB_PATH
 
-# The demo's "now": its data ends here too, so the current periods are partly filled.
-DEMO_AS_OF = datetime(2026, 10, 28, 12, 0)
 STATUS_STYLE = {"GREEN": "bold green", "YELLOW": "bold yellow", "RED": "bold red",
                 "NO_DATA": "dim"}
 STATUS_ICON = {"GREEN": "●", "YELLOW": "●", "RED": "●", "NO_DATA": "○"}
@@ -42,10 +41,23 @@ def _duckdb_path(args: argparse.Namespace) -> Path:
     return warehouse.duckdb_path(args.path)
 
 
+def data_end(text: str | None) -> datetime:
+    """Where the demo data ends, naive UTC: `text` (ISO; with an offset, converted to UTC)
+    or, by default, the start of the current UTC hour, so that the demo's current periods
+    are the real ones and a Dagster run with the real clock sees data up to now."""
+    if not text or text == "now":
+        return datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0,
+                                                  tzinfo=None)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     config = demo_data.DemoConfig(
         requests=args.requests, tenants=args.tenants, days=args.days, seed=args.seed,
-        end=datetime.fromisoformat(args.end) if args.end else DEMO_AS_OF,
+        end=data_end(args.end),
     )
     started = time.perf_counter()
 
@@ -168,21 +180,6 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    args.end = None
-    args.schema = "raw"
-    args.as_of = DEMO_AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ")
-    out.rule("1/3 demo raw data")
-    if cmd_generate(args) != 0:
-        return 1
-    out.rule(f"2/3 dbt build (as_of {args.as_of})")
-    args.dbt_args = ["--full-refresh", "--quiet"]
-    if cmd_build(args) != 0:
-        return 1
-    out.rule("3/3 scorecards")
-    return cmd_scorecard(args)
-
-
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="kpi", description=__doc__.split("\n\n")[0])
     sub = main.add_subparsers(dest="command", required=True)
@@ -203,7 +200,8 @@ def parser() -> argparse.ArgumentParser:
     g = sub.add_parser("generate", help="write deterministic demo raw data")
     common(g)
     generation(g)
-    g.add_argument("--end", help=f"end of the data, ISO UTC (default {DEMO_AS_OF.isoformat()})")
+    g.add_argument("--end", help="end of the data, ISO (UTC unless it has an offset) or "
+                                 "`now`; default: the start of the current UTC hour")
     g.add_argument("--schema", default="raw", help="raw schema (default raw)")
     g.set_defaults(func=cmd_generate)
 
@@ -219,12 +217,6 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--short", action="store_true", help="KPI names instead of labels")
     s.set_defaults(func=cmd_scorecard)
 
-    d = sub.add_parser("demo", help="generate demo data, build, print the scorecards (DuckDB)")
-    common(d)
-    generation(d)
-    d.add_argument("--language", choices=("en", "ko"), default="en", help="KPI labels")
-    d.add_argument("--short", action="store_true", help="KPI names instead of labels")
-    d.set_defaults(func=cmd_demo)
     return main
 
 

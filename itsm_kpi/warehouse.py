@@ -151,7 +151,7 @@ def connect(engine: str | None = None, *, path: Path | None = None,
         file = duckdb_path(path, base)
         if read_only and not file.exists():
             raise FileNotFoundError(f"{file} does not exist: build the warehouse first "
-                                    "(`kpi demo` or `kpi build`)")
+                                    "(`make demo` or `kpi build`)")
         con = _duckdb_connect(file, read_only)
         try:
             yield con
@@ -177,7 +177,7 @@ def _duckdb_connect(file: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(file), read_only=True)
     except duckdb.ConnectionException:
         # this process already holds the file open read-write (dbt-duckdb ran in-process,
-        # as in `kpi demo`): DuckDB then only allows a connection of the same configuration
+        # as in `kpi build`): DuckDB then only allows a connection of the same configuration
         return duckdb.connect(str(file))
 
 
