@@ -18,6 +18,7 @@ Dagster decides when and which window; dbt decides what.
 """
 
 
+import logging
 import os
 import re
 import shutil
@@ -60,6 +61,21 @@ TRANSIENT_ERROR = re.compile(
     re.IGNORECASE,
 )
 TRANSIENT_RETRIES = 3
+# dagster-dbt logs "A dbt subsetted execution is not being performed. Using the default dbt
+# selection arguments [...]" (INFO, on the dagster.builtin logger) whenever one of the asset
+# definitions below runs whole: Materialize all, a fact partition, a grain's facts job. That
+# is the normal case (dbt gets the definition's own --select / --exclude, which the "Running
+# dbt command" line shows anyway), not a failed subset, but it reads like one. Only that
+# note is dropped; a subset run's "... is being performed" note with its arguments stays.
+FULL_SELECTION_NOTE = "A dbt subsetted execution is not being performed"
+
+
+def _not_full_selection_note(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith(FULL_SELECTION_NOTE)
+
+
+logging.getLogger("dagster.builtin").addFilter(_not_full_selection_note)
+
 # what every scheduled step runs: dbt unit tests check the SQL logic on fixed inputs, so
 # they belong to CI (`make test`), not to each production refresh (dbt's own advice)
 BUILD = ["build", "--exclude-resource-type", "unit_test"]

@@ -7,18 +7,29 @@ filter).
   its "Editable installation." note (Makefile's PYTHONWARNINGS);
 - `make ui`: Dagster's SupersessionWarning on `dagster dev` (Makefile's PYTHONWARNINGS)
   and BetaWarning when the definitions load (orchestration/freshness.py);
+- a Dagster run: dagster-dbt's "A dbt subsetted execution is not being performed" note
+  (orchestration/assets.py) and its "Logging an `AssetObservation` instead of an
+  `AssetCheckResult`" for the seed tests that read two seeds (data-tests/_data_tests.yml).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from harness import REPO_ROOT
+import dagster as dg
+import fixtures_hand
+from dagster_dbt import DbtProject
+from harness import REPO_ROOT, Warehouse, patched_env
+
+from orchestration.definitions import build_definitions
+from orchestration.settings import Settings
 
 BIN = Path(sys.prefix) / "bin"
+SETTINGS = Settings(partitions_start="2024-01-01")
 
 
 def make_env(**extra: str) -> dict[str, str]:
@@ -67,3 +78,31 @@ def test_loading_the_definitions_warns_nothing() -> None:
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
+
+
+def test_a_dagster_run_logs_no_warning_and_no_full_selection_note(tmp_path: Path) -> None:
+    # the core materialized whole, as Materialize all does: its seeds' tests included
+    warehouse = Warehouse("duckdb", tmp_path)
+    fixtures_hand.install(warehouse)
+    warehouse.dbt("parse")
+    project = DbtProject(project_dir=warehouse.project_dir,
+                         profiles_dir=warehouse.project_dir, target="duckdb")
+    defs = build_definitions(SETTINGS, project)
+    core = next(assets for assets in defs.assets
+                if isinstance(assets, dg.AssetsDefinition) and assets.node_def.name == "kpi_core")
+    instance = dg.DagsterInstance.ephemeral()
+    env = {"KPI_DUCKDB_PATH": str(warehouse.duckdb_path), "KPI_AS_OF": fixtures_hand.AS_OF,
+           "DBT_TARGET": None}
+    with patched_env(env):
+        result = dg.materialize([core], resources=defs.resources, instance=instance)
+    assert result.success
+    logs = instance.all_logs(result.run_id)
+    messages = [entry.user_message for entry in logs]
+    assert any(message.startswith("Running dbt command:") for message in messages)
+    assert not [message for message in messages if "subsetted execution is not" in message]
+    assert not [entry.user_message for entry in logs if entry.level >= logging.WARNING]
+    # the two seed tests that read kpi_targets and kpi_definitions: checks of kpi_targets
+    checks = {(evaluation.asset_key.to_user_string(), evaluation.check_name)
+              for evaluation in result.get_asset_check_evaluations()}
+    assert {("staging/kpi_targets", "assert_kpi_targets_name_known_kpis"),
+            ("staging/kpi_targets", "assert_higher_better_targets_are_positive")} <= checks
