@@ -8,6 +8,16 @@ ENGINES ?= duckdb,postgres
 
 .PHONY: install manifest demo test ui docs lint clean chaos bench
 
+# Notes Python tools print on every run that ask nothing of the user, silenced by their
+# exact text (nothing else is filtered; a PYTHONWARNINGS of your own replaces this one):
+# - setuptools' "Editable installation." on each `pip install -e` (a reminder that folders
+#   named like a package shadow it, printed whatever the project);
+# - Dagster's SupersessionWarning on `dagster dev`, which points to `dg dev`: that needs
+#   the dagster-dg-cli package and a dg project layout, and `dagster dev` stays supported
+#   throughout Dagster 1.x.
+PYTHONWARNINGS ?= ignore:Editable installation,ignore:Function `dev_command` is superseded
+export PYTHONWARNINGS
+
 install: $(STAMP)
 
 $(STAMP): pyproject.toml

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from itsm_kpi import demo_data, warehouse
-from itsm_kpi.environment import patched_env
+from itsm_kpi.environment import patched_env, working_directory
 from itsm_kpi.paths import PROJECT_DIR
 from itsm_kpi.warehouse import DEFAULT_DUCKDB_PATH
 
@@ -79,17 +79,26 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def run_dbt(arguments: Sequence[str], target: str, as_of: str | None,
             duckdb_path: Path | None) -> tuple[bool, str]:
-    """Runs dbt in-process from the project directory: (success, summary of node results)."""
+    """Runs dbt in-process from the project directory: (success, summary of node results).
+
+    dbt sees the profile a plain `dbt` command run in the project folder sees in the same
+    environment: `--target` and KPI_DUCKDB_PATH only when they differ from what
+    profiles.yml picks by itself (DBT_TARGET, then duckdb; data/kpi.duckdb, relative to the
+    project folder). dbt hashes the rendered profile and the `--target` flag, and any
+    difference costs a full re-parse at the next `dbt` or `kpi build` ("Unable to do
+    partial parsing because profile has changed")."""
     from dbt.cli.main import dbtRunner
 
     env: dict[str, str | None] = {}
     if as_of:
         env["KPI_AS_OF"] = as_of
-    if duckdb_path is not None:
+    if duckdb_path is not None and duckdb_path != warehouse.duckdb_path():
         env["KPI_DUCKDB_PATH"] = str(duckdb_path)
     command = [*arguments, "--project-dir", str(PROJECT_DIR),
-               "--profiles-dir", str(PROJECT_DIR), "--target", target]
-    with patched_env(env):
+               "--profiles-dir", str(PROJECT_DIR)]
+    if target != warehouse.target():
+        command += ["--target", target]
+    with patched_env(env), working_directory(PROJECT_DIR):
         result = dbtRunner().invoke(command)
     counts: dict[str, int] = {}
     for node_result in getattr(result.result, "results", None) or []:

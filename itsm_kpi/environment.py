@@ -1,11 +1,12 @@
-"""Environment variables set for the length of a block: how run settings reach dbt (env
-vars keep dbt's partial parsing; `--vars` does not)."""
+"""Environment variables (and the working directory) set for the length of a block: how
+run settings reach dbt (env vars keep dbt's partial parsing; `--vars` does not)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 
 @contextlib.contextmanager
@@ -26,3 +27,14 @@ def patched_env(values: Mapping[str, str | None]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextlib.contextmanager
+def working_directory(path: Path) -> Iterator[None]:
+    """Runs the block from `path` (as contextlib.chdir of Python 3.11), then goes back."""
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)

@@ -18,6 +18,7 @@ Dagster decides when and which window; dbt decides what.
 """
 
 
+import logging
 import os
 import re
 import shutil
@@ -60,13 +61,79 @@ TRANSIENT_ERROR = re.compile(
     re.IGNORECASE,
 )
 TRANSIENT_RETRIES = 3
+# dagster-dbt logs "A dbt subsetted execution is not being performed. Using the default dbt
+# selection arguments [...]" (INFO, on the dagster.builtin logger) whenever one of the asset
+# definitions below runs whole: Materialize all, a fact partition, a grain's facts job. That
+# is the normal case (dbt gets the definition's own --select / --exclude, which the "Running
+# dbt command" line shows anyway), not a failed subset, but it reads like one. Only that
+# note is dropped; a subset run's "... is being performed" note with its arguments stays.
+FULL_SELECTION_NOTE = "A dbt subsetted execution is not being performed"
+
+
+def _not_full_selection_note(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith(FULL_SELECTION_NOTE)
+
+
+logging.getLogger("dagster.builtin").addFilter(_not_full_selection_note)
+
 # what every scheduled step runs: dbt unit tests check the SQL logic on fixed inputs, so
 # they belong to CI (`make test`), not to each production refresh (dbt's own advice)
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
 
 
+# the `where` placeholder of the intermediate models' tests (dbt_project.yml, macro
+# rows_of_this_run): on a model with a meta.replace_scope, the rows a windowed run replaced
+ROWS_OF_THIS_RUN = "__rows_of_this_run__"
+
+
+def _node(manifest: Mapping[str, Any], unique_id: str | None) -> Mapping[str, Any]:
+    return manifest["nodes"].get(unique_id) or manifest["sources"].get(unique_id) or {}
+
+
+def _listed(values: Any) -> str:
+    return ", ".join(map(str, values)) if isinstance(values, list | tuple) else str(values)
+
+
+def check_description(manifest: Mapping[str, Any], unique_id: str) -> str:
+    """What the dbt test `unique_id` checks, as its asset check says it: the description
+    written in the yml (dbt's `description`, else meta.description, which is all
+    dagster-dbt reads), else one built from a generic test's name and arguments, such as
+    "unique_combination_of_columns: tenant_id, kpi_name, period_start of
+    fct_kpi_values_daily" or "accepted_values: status of kpi_scorecard in GREEN, YELLOW,
+    RED, NO_DATA"."""
+    test = manifest["nodes"][unique_id]
+    config = test.get("config") or {}
+    written = test.get("description") or (config.get("meta") or {}).get("description")
+    if written:
+        return " ".join(str(written).split())
+    metadata = test.get("test_metadata") or {}
+    arguments = {key: value for key, value in (metadata.get("kwargs") or {}).items()
+                 if key not in ("model", "quote")}
+    columns = arguments.pop("column_name", None) or arguments.pop("combination_of_columns",
+                                                                   None)
+    attached = _node(manifest, test.get("attached_node"))
+    subject = str(attached.get("name") or test.get("attached_node"))
+    text = f"{metadata.get('name') or test['name']}: "
+    text += f"{_listed(columns)} of {subject}" if columns else subject
+    if "values" in arguments:
+        text += f" in {_listed(arguments.pop('values'))}"
+    if "to" in arguments and "field" in arguments:
+        found = re.search(r"""ref\(\s*['"]([^'"]+)['"]""", str(arguments["to"]))
+        text += f" in {found.group(1) if found else arguments['to']}.{arguments['field']}"
+        del arguments["to"], arguments["field"]
+    text += "".join(f"; {key}: {_listed(value)}" for key, value in arguments.items())
+    where = config.get("where")
+    if where == ROWS_OF_THIS_RUN:
+        scoped = ((attached.get("config") or {}).get("meta") or {}).get("replace_scope")
+        text += " (on a windowed run, the rows it replaced)" if scoped else ""
+    elif where:
+        text += f" (where {where})"
+    return text
+
+
 class KpiTranslator(DagsterDbtTranslator):
-    """Groups assets by layer: raw (sources), seeds, staging, intermediate, marts."""
+    """Groups assets by layer: raw (sources), seeds, staging, intermediate, marts; every
+    dbt test's asset check carries a description (check_description)."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props["resource_type"]
@@ -76,6 +143,26 @@ class KpiTranslator(DagsterDbtTranslator):
             return "seeds"
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "default"
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=check_description(manifest, unique_id),
+            additional_deps=spec.additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+            automation_condition=spec.automation_condition,
+        )
 
 
 translator = KpiTranslator()

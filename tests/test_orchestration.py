@@ -86,6 +86,44 @@ def test_every_dbt_node_is_an_asset_with_lineage_and_groups(repo_defs: dg.Defini
     assert "BI tools read" in (spec.description or "")
 
 
+def test_every_dbt_test_is_a_described_asset_check(repo_defs: dg.Definitions) -> None:
+    manifest = json.loads((REPO_ROOT / "target" / "manifest.json").read_text())
+    tests = {node["name"] for node in manifest["nodes"].values()
+             if node["resource_type"] == "test"}
+    specs = {spec.key.name: spec for assets in repo_defs.assets
+             if isinstance(assets, dg.AssetsDefinition) for spec in assets.check_specs}
+    # none is left to dagster-dbt's observations: the seed tests that read two seeds are
+    # checks of the seed whose rows they return (meta.dagster.ref)
+    assert tests <= set(specs)
+    for name in ("assert_kpi_targets_name_known_kpis", "assert_higher_better_targets_are_positive"):
+        assert specs[name].asset_key == dg.AssetKey(["staging", "kpi_targets"])
+    # and each says what it checks: the yml's words where it has some, else the generic
+    # test's name and arguments, with the rows a windowed run tests
+    assert all(specs[name].description for name in tests)
+    assert specs["assert_raw_rows_reconcile"].description.startswith("Nothing is lost silently: ")
+    assert {name: specs[name].description for name in (
+        "unique_combination_of_columns_fct_kpi_values_daily_tenant_id__kpi_name__period_start",
+        "accepted_values_fct_kpi_values_daily_status__GREEN__YELLOW__RED__NO_DATA",
+        "relationships_fct_kpi_values_daily_kpi_name__kpi_name__ref_dim_kpi_",
+        "not_null_int_kpi__measurements_tenant_id",
+        "unique_combination_of_columns_int_tenants__periods_tenant_id__grain__period_start",
+        "rejection_rate_service_requests",
+    )} == {
+        "unique_combination_of_columns_fct_kpi_values_daily_tenant_id__kpi_name__period_start":
+            "unique_combination_of_columns: tenant_id, kpi_name, period_start of fct_kpi_values_daily",
+        "accepted_values_fct_kpi_values_daily_status__GREEN__YELLOW__RED__NO_DATA":
+            "accepted_values: status of fct_kpi_values_daily in GREEN, YELLOW, RED, NO_DATA",
+        "relationships_fct_kpi_values_daily_kpi_name__kpi_name__ref_dim_kpi_":
+            "relationships: kpi_name of fct_kpi_values_daily in dim_kpi.kpi_name",
+        "not_null_int_kpi__measurements_tenant_id":
+            "not_null: tenant_id of int_kpi__measurements (on a windowed run, the rows it replaced)",
+        "unique_combination_of_columns_int_tenants__periods_tenant_id__grain__period_start":
+            "unique_combination_of_columns: tenant_id, grain, period_start of int_tenants__periods",
+        "rejection_rate_service_requests":
+            "rejection_rate_within: raw_data_quality; source_table: service_requests",
+    }
+
+
 def test_jobs(repo_defs: dg.Definitions) -> None:
     repository = repo_defs.get_repository_def()
     jobs = {job.name: job for job in repository.get_all_jobs() if not job.name.startswith("__")}
