@@ -12,10 +12,10 @@ ENGINES ?= duckdb,postgres
 # exact text (nothing else is filtered; a PYTHONWARNINGS of your own replaces this one):
 # - setuptools' "Editable installation." on each `pip install -e` (a reminder that folders
 #   named like a package shadow it, printed whatever the project);
-# - Dagster's SupersessionWarning on `dagster dev`, which points to `dg dev`: that needs
-#   the dagster-dg-cli package and a dg project layout, and `dagster dev` stays supported
-#   throughout Dagster 1.x.
-PYTHONWARNINGS ?= ignore:Editable installation,ignore:Function `dev_command` is superseded
+# - Dagster's SupersessionWarning on `dagster dev` and `dagster job execute` (`make demo`),
+#   which point to `dg dev` and `dg launch`: those need the dagster-dg-cli package and a dg
+#   project layout, and both commands stay supported throughout Dagster 1.x.
+PYTHONWARNINGS ?= ignore:Editable installation,ignore:Function `dev_command` is superseded,ignore:Function `job_execute_command` is superseded
 export PYTHONWARNINGS
 
 install: $(STAMP)
