@@ -1,7 +1,7 @@
 """`kpi`: command line of the KPI engine.
 
     kpi generate   write deterministic demo raw data (DuckDB file or PostgreSQL)
-    kpi build      run `dbt build` on the project (any extra arguments go to dbt)
+    kpi build      run `dbt build` on the project (arguments it does not know go to dbt)
     kpi scorecard  print every tenant's scorecard from the marts
 
 `make demo` strings them together with the product's Dagster job (see the README).
@@ -114,8 +114,7 @@ def run_dbt(arguments: Sequence[str], target: str, as_of: str | None,
 def cmd_build(args: argparse.Namespace) -> int:
     path = _duckdb_path(args) if args.target == "duckdb" else None
     started = time.perf_counter()
-    dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
-    ok, summary = run_dbt(["build", *dbt_args], args.target, args.as_of, path)
+    ok, summary = run_dbt(["build", *args.dbt_args], args.target, args.as_of, path)
     status = "succeeded" if ok else "FAILED"
     (out if ok else err).print(
         f"dbt build {status} in {time.perf_counter() - started:.1f}s ({summary})"
@@ -214,11 +213,19 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--schema", default="raw", help="raw schema (default raw)")
     g.set_defaults(func=cmd_generate)
 
-    b = sub.add_parser("build", help="run dbt build; extra arguments go to dbt")
+    # no abbreviations: `--tar x` must reach dbt as written, not become --target
+    b = sub.add_parser(
+        "build", help="run dbt build; arguments kpi does not know go to dbt",
+        allow_abbrev=False, usage="kpi build [-h] [--target {duckdb,postgres}] [--path PATH] "
+                                  "[--as-of AS_OF] [DBT_ARGUMENT ...] [-- DBT_ARGUMENT ...]",
+        description="Runs `dbt build` on the project. Every argument kpi build does not know "
+                    "goes to dbt, in its order: `kpi build --full-refresh`, `kpi build "
+                    "--select dim_kpi+`. After `--`, every argument goes to dbt as it is: "
+                    "`kpi build -- --help` shows dbt build's options.",
+    )
     common(b)
     b.add_argument("--as-of", help="ISO UTC timestamp used as now (default: KPI_AS_OF, else now)")
-    b.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt build")
-    b.set_defaults(func=cmd_build)
+    b.set_defaults(func=cmd_build, dbt_args=[])
 
     s = sub.add_parser("scorecard", help="print the scorecards from the marts")
     common(s)
@@ -229,8 +236,22 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; for `kpi build`, the arguments it does not know in `dbt_args`
+    (without the first `--`), for dbt."""
+    main_parser = parser()
+    args, unknown = main_parser.parse_known_args(argv)
+    if unknown and args.command != "build":
+        main_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if "--" in unknown:  # argparse keeps the separator in what it does not know
+        unknown.remove("--")
+    if args.command == "build":
+        args.dbt_args = unknown
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parse(argv)
     try:
         return int(args.func(args))
     except (FileNotFoundError, ValueError) as error:
