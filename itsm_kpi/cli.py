@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from itsm_kpi import demo_data, warehouse
@@ -257,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as error:
         err.print(f"[red]error:[/red] {error}")
         return 2
+    except warehouse.DatabaseMissing as error:  # one line, the command in it unbroken
+        err.print("[red]error:[/red]", escape(str(error)), soft_wrap=True)
+        return 1
     except Exception as error:  # database errors: a clear line, not a traceback
         err.print(f"[red]error:[/red] {type(error).__name__}: {error}")
         return 1

@@ -125,9 +125,12 @@ def generate_postgres(
     progress: Progress | None = None,
 ) -> dict[str, int]:
     """Write the raw tables into PostgreSQL database ``database`` (None: PGDATABASE, the
-    project's), replacing their rows, in one transaction."""
+    project's), replacing their rows, in one transaction. The database is created first
+    when missing and the login may (``warehouse.ensure_database``)."""
     warehouse.check_identifier(schema)
     report = progress or _ignore
+    if warehouse.ensure_database(database):
+        report(f"created {warehouse.describe('postgres', database=database)}")
     with tempfile.TemporaryDirectory(prefix="kpi-demo-") as tmp, duckdb.connect() as con:
         counts = build_tables(con, config, schema, progress)
         files = {}

@@ -16,13 +16,16 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import duckdb
 import psycopg2
+import psycopg2.errors
 import psycopg2.extras
+from psycopg2 import sql
 
 from itsm_kpi.paths import PROJECT_DIR
 
@@ -199,6 +202,52 @@ def create_database(name: str, replace: bool = False) -> None:
         if replace:
             cursor.execute(f'drop database if exists "{name}" with (force)')
         cursor.execute(f'create database "{name}"')
+
+
+class DatabaseMissing(RuntimeError):
+    """The PostgreSQL database does not exist and this login may not create it."""
+
+
+def ensure_database(database: str | None = None) -> bool:
+    """Creates PostgreSQL database `database` (default PGDATABASE, else kpi) when it does not
+    exist and the login may (CREATEDB or superuser), from the maintenance database; True
+    when it created it. Any name works: it is quoted as an identifier. DatabaseMissing,
+    saying what to run, when the login may not; the connection error itself when the
+    database exists but refuses the login, or the server cannot be reached."""
+    params = postgres_params(database)
+    name = params["dbname"]
+    try:
+        psycopg2.connect(**params).close()
+        return False
+    except psycopg2.OperationalError as error:
+        refused = error
+    try:
+        admin = psycopg2.connect(**postgres_params(ADMIN_DATABASE))
+    except psycopg2.OperationalError:  # the maintenance database is out of reach too
+        raise refused from None
+    with contextlib.closing(admin), admin.cursor() as cursor:
+        admin.autocommit = True
+        cursor.execute("select exists (select from pg_database where datname = %s), "
+                       "current_user", (name,))
+        exists, login = cursor.fetchone()
+        if exists:  # the connection failed for another reason
+            raise refused
+        try:
+            cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        except psycopg2.errors.DuplicateDatabase:  # created meanwhile by someone else
+            return False
+        except psycopg2.errors.InsufficientPrivilege as error:
+            quoted_name, quoted_login = (sql.Identifier(text).as_string(cursor)
+                                         for text in (name, login))
+            statement = f"create database {quoted_name} owner {quoted_login}"
+            command = (f"psql -h {params['host']} -p {params['port']} -U postgres "
+                       f"-d {ADMIN_DATABASE} -c {shlex.quote(statement)}")
+            raise DatabaseMissing(
+                f"PostgreSQL database {quoted_name} does not exist and login {quoted_login} "
+                f"may not create it. Ask a superuser to run, e.g.: {command} (or set "
+                "PGDATABASE to a database that exists)."
+            ) from error
+    return True
 
 
 def drop_databases(*names: str) -> None:

@@ -1,15 +1,20 @@
 """The `kpi` command line as a user types it: `kpi build` passing what it does not know to
-dbt (a real dbt build on DuckDB)."""
+dbt (a real dbt build on DuckDB), and `kpi generate --target postgres` creating a missing
+database or saying what to run (real PostgreSQL, real logins)."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import shlex
+import uuid
 from pathlib import Path
 
 import pytest
-from harness import REPO_ROOT, patched_env
+from harness import REPO_ROOT, patched_env, require_postgres
+from psycopg2 import sql
 
 from itsm_kpi import cli, warehouse
 
@@ -109,3 +114,90 @@ def test_build_runs_dbt_with_those_arguments(tmp_path: Path,
                                       "where table_schema = 'marts'")
     assert [row["kpi_name"] for row in kpis] == names
     assert [row["table_name"] for row in marts] == ["dim_kpi"]
+
+
+# --- kpi generate --target postgres: a missing database ---------------------------------
+
+GENERATE = ["generate", "--target", "postgres", "--requests", "30", "--tenants", "2",
+            "--days", "10"]
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+
+def _database_exists(name: str) -> bool:
+    with warehouse.admin_cursor() as cursor:
+        cursor.execute("select count(*) from pg_database where datname = %s", (name,))
+        return cursor.fetchone()[0] == 1
+
+
+def _drop(database: str, role: str | None = None) -> None:
+    with warehouse.admin_cursor() as cursor:
+        cursor.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(database)))
+        if role:
+            cursor.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
+
+
+def _request_count(database: str, user: str | None = None) -> int:
+    with warehouse.connect("postgres", database=database, user=user) as conn:
+        return warehouse.query(conn, "select count(*) as n from raw.service_requests")[0]["n"]
+
+
+@pytest.mark.postgres
+def test_generate_creates_the_missing_database(capsys: pytest.CaptureFixture[str]) -> None:
+    require_postgres()
+    # upper case and a hyphen: the name only survives CREATE DATABASE quoted
+    name = _unique("kpi-Generate-")
+    assert not _database_exists(name)
+    try:
+        with patched_env({"PGDATABASE": name, "DBT_TARGET": None}):
+            assert cli.main(GENERATE) == 0
+        assert _database_exists(name)
+        assert _request_count(name) == 30
+        captured = capsys.readouterr()
+        assert f"created PostgreSQL database {name}" in captured.err
+        # a second run finds it and only replaces the rows
+        with patched_env({"PGDATABASE": name, "DBT_TARGET": None}):
+            assert cli.main(GENERATE) == 0
+        assert "created" not in capsys.readouterr().err
+        assert _request_count(name) == 30
+    finally:
+        _drop(name)
+
+
+@pytest.mark.postgres
+def test_generate_says_what_to_run_when_the_login_may_not_create(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    require_postgres()
+    role = _unique("kpi_nocreatedb_")
+    suffix = _unique("")
+    name = f"kpi-Can't-{suffix}"  # a quote for the shell, a hyphen and capitals for SQL
+    with warehouse.admin_cursor() as cursor:
+        cursor.execute(sql.SQL("create role {} login nocreatedb").format(sql.Identifier(role)))
+    try:
+        as_role = {"PGUSER": role, "PGPASSWORD": None, "PGDATABASE": name, "DBT_TARGET": None}
+        with patched_env(as_role):
+            assert cli.main(GENERATE) == 1
+        message = " ".join(capsys.readouterr().err.split())
+        assert not _database_exists(name)
+        params = warehouse.postgres_params()
+        assert (f'PostgreSQL database "{name}" does not exist and login "{role}" may not '
+                "create it. Ask a superuser to run, e.g.: ") in message
+        # the statement in single quotes for the shell, its own quote closed and escaped
+        assert (f"psql -h {params['host']} -p {params['port']} -U postgres -d postgres -c "
+                f"""'create database "kpi-Can'"'"'t-{suffix}" owner "{role}"'""") in message
+        statement = f'create database "{name}" owner "{role}"'
+        # the printed command, split as a shell splits it, is the statement; run by a
+        # superuser it lets the same generate succeed
+        printed = message[message.index("psql -h"):message.index(" (or set PGDATABASE")]
+        words = shlex.split(printed)
+        assert words[-2:] == ["-c", statement]
+        with warehouse.admin_cursor() as cursor:
+            cursor.execute(words[-1])
+        with patched_env(as_role):
+            assert cli.main(GENERATE) == 0
+        assert _request_count(name, user=role) == 30
+    finally:
+        _drop(name, role)
