@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from itsm_kpi import demo_data, warehouse
+from itsm_kpi import demo_data, report, warehouse
 from itsm_kpi.environment import patched_env, working_directory
 from itsm_kpi.paths import PROJECT_DIR
 from itsm_kpi.warehouse import DEFAULT_DUCKDB_PATH
@@ -128,64 +128,82 @@ def _fetch(args: argparse.Namespace, sql: str) -> list[dict[str, Any]]:
         return warehouse.query(conn, sql)
 
 
-def _number(value: float | None, unit: str | None) -> str:
+# The terminal's words: the report's (report.LABELS), except that in English the lights
+# keep their codes and the title, periods and headers the words they always had, which
+# scripts and tests read (`(tenant 1) — overall ● RED`, `month 2026-10`).
+WORDS = {
+    "en": {**report.LABELS["en"], "tenant": "tenant", "overall": "overall",
+           "achievement": "Achiev.", "as_of": "as of",
+           **{status: status for status in report.STATUSES}},
+    "ko": report.LABELS["ko"],
+}
+
+
+def _value(value: float | None, unit: str | None, language: str) -> str:
+    if language != "en":
+        return report.format_value(value, unit, language)
     if value is None:
-        return "—"
+        return report.DASH
     text = f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
     if unit == "%":
         return f"{text}%"
     return f"{text} h" if unit == "hours" else text
 
 
-def _light(status: str | None, icon_only: bool = False) -> str:
-    status = status or "NO_DATA"
-    text = STATUS_ICON[status] if icon_only else f"{STATUS_ICON[status]} {status}"
-    return f"[{STATUS_STYLE[status]}]{text}[/]"
-
-
-def _period(grain: str, start: Any) -> str:
+def _period(grain: str, start: Any, language: str) -> str:
+    if language != "en":
+        return report.format_period(grain, start, language)
     if grain == "MONTHLY":
         return f"month {str(start)[:7]}"
-    if grain == "WEEKLY":
-        return f"week {start}"
-    return f"day {start}"
+    return f"week {start}" if grain == "WEEKLY" else f"day {start}"
+
+
+def _light(status: str | None, language: str, icon_only: bool = False) -> str:
+    status = status or "NO_DATA"
+    word = "" if icon_only else f" {WORDS[language][status]}"
+    return f"[{STATUS_STYLE[status]}]{STATUS_ICON[status]}{escape(word)}[/]"
 
 
 def cmd_scorecard(args: argparse.Namespace) -> int:
-    tenants = _fetch(args, "select * from marts.tenant_kpi_status order by tenant_id")
-    cards = _fetch(args, "select * from marts.kpi_scorecard order by tenant_id, kpi_name")
-    if not tenants:
-        err.print("No tenant in marts.tenant_kpi_status: is there raw data?")
+    """Every tenant's scorecard, in English or in Korean: in Korean everything (title,
+    headers, periods, units, lights, the as-of line) in the words of the HTML report."""
+    language = args.language
+    words = WORDS[language]
+    marts = report.Marts(
+        tenants=_fetch(args, "select * from marts.tenant_kpi_status order by tenant_id"),
+        scorecard=_fetch(args, "select * from marts.kpi_scorecard order by tenant_id, kpi_name"),
+        trend=[],
+    )
+    if not marts.tenants:
+        err.print(escape(words["no_tenants"]))
         return 1
-    label = "display_name" if args.language == "ko" else "display_name_en"
-    for tenant in tenants:
-        rows = [c for c in cards if c["tenant_id"] == tenant["tenant_id"]]
+    for tenant in marts.tenants:
         table = Table(
-            title=(f"{tenant['tenant_name']} (tenant {tenant['tenant_id']}) — overall "
-                   f"{_light(tenant['overall_status'])}"),
+            title=escape(f"{tenant['tenant_name']} ({words['tenant']} {tenant['tenant_id']}) "
+                         f"— {words['overall']} ") + _light(tenant["overall_status"], language),
             title_justify="left",
         )
-        table.add_column("KPI", no_wrap=True)
-        table.add_column("Period", no_wrap=True)
-        for column in ("Value", "Target", "Achiev."):
-            table.add_column(column, justify="right", no_wrap=True)
-        table.add_column("Status", no_wrap=True)
-        table.add_column("Previous", no_wrap=True)
-        for card in rows:
+        table.add_column(words["kpi"])  # long labels wrap, the numbers never do
+        table.add_column(words["period"], no_wrap=True)
+        for key in ("value", "target", "achievement"):
+            table.add_column(words[key], justify="right", no_wrap=True)
+        table.add_column(words["status"], no_wrap=True)
+        table.add_column(words["previous"], no_wrap=True)
+        for card in marts.cards(tenant["tenant_id"]):
+            unit, achievement = card["unit"], card["achievement_pct"]
             table.add_row(
-                card["kpi_name"] if args.short else str(card[label] or card["kpi_name"]),
-                _period(card["grain"], card["period_start"]),
-                _number(card["value"], card["unit"]),
-                _number(card["target"], card["unit"]),
-                "—" if card["achievement_pct"] is None else f"{card['achievement_pct']:.1f}%",
-                _light(card["status"]),
-                f"{_number(card['previous_value'], card['unit'])} "
-                f"{_light(card['previous_status'], icon_only=True)}"
-                if card["previous_period_start"] else "—",
+                escape(card["kpi_name"] if args.short else report.kpi_label(card, language)),
+                escape(_period(card["grain"], card["period_start"], language)),
+                escape(_value(card["value"], unit, language)),
+                escape(_value(card["target"], unit, language)),
+                report.DASH if achievement is None else f"{achievement:.1f}%",
+                _light(card["status"], language),
+                f"{escape(_value(card['previous_value'], unit, language))} "
+                f"{_light(card['previous_status'], language, icon_only=True)}"
+                if card["previous_period_start"] else report.DASH,
             )
         out.print(table)
-    as_of = cards[0]["as_of"] if cards else tenants[0]["as_of"]
-    out.print(f"[dim]as of {as_of} UTC[/dim]")
+    out.print(f"[dim]{escape(words['as_of'])} {escape(marts.as_of())}[/dim]")
     return 0
 
 
@@ -230,7 +248,8 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("scorecard", help="print the scorecards from the marts")
     common(s)
-    s.add_argument("--language", choices=("en", "ko"), default="en", help="KPI labels")
+    s.add_argument("--language", choices=("en", "ko"), default="en",
+                   help="language of the tables (ko: everything in Korean) and KPI labels")
     s.add_argument("--short", action="store_true", help="KPI names instead of labels")
     s.set_defaults(func=cmd_scorecard)
 

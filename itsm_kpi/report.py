@@ -51,7 +51,8 @@ LABELS: dict[str, dict[str, str]] = {
         "GREEN": "Green", "YELLOW": "Yellow", "RED": "Red", "NO_DATA": "No data",
         "not_enabled": "not enabled", "no_kpis": "No KPI is enabled for this tenant.",
         "DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "span": "{count} {unit}",
-        "week_of": "week of {}",
+        "week_of": "week of {}", "previous": "Previous",
+        "no_tenants": "No tenant in marts.tenant_kpi_status: is there raw data?",
         "unit_hours": "{} h", "unit_count": "{}", "target_line": "Dashed line: target",
         # the thresholds are each KPI's own (kpi_definitions.csv): not repeated here
         "legend": "Lights as the engine computed them, by each KPI's thresholds "
@@ -66,7 +67,8 @@ LABELS: dict[str, dict[str, str]] = {
         "GREEN": "정상", "YELLOW": "주의", "RED": "위험", "NO_DATA": "데이터 없음",
         "not_enabled": "미사용", "no_kpis": "이 테넌트에 사용 중인 KPI가 없습니다.",
         "DAILY": "일", "WEEKLY": "주", "MONTHLY": "개월", "span": "{count}{unit}",
-        "week_of": "{} 주",
+        "week_of": "{} 주", "previous": "직전 기간",
+        "no_tenants": "marts.tenant_kpi_status에 테넌트가 없습니다. 원천 데이터가 있습니까?",
         "unit_hours": "{}시간", "unit_count": "{}건", "target_line": "점선: 목표",
         "legend": "신호등: KPI별 기준(kpi_definitions.csv)에 따라 엔진이 계산한 결과.",
     },
@@ -330,7 +332,7 @@ def sparkline(points: Sequence[Row], unit: str | None, language: str) -> str:
     )
 
 
-def _kpi_label(card: Row, language: str) -> str:
+def kpi_label(card: Row, language: str) -> str:
     label = card["display_name"] if language == "ko" else card["display_name_en"]
     return str(label or card["kpi_name"])
 
@@ -345,7 +347,7 @@ def _kpi_row(card: Row, marts: Marts, language: str) -> str:
     period = format_period(card["grain"], card["period_start"], language)
     return (
         f'<tr data-kpi="{escape(card["kpi_name"])}" data-status="{escape(status)}">'
-        f'<td><span class="kpi-name">{escape(_kpi_label(card, language))}</span>'
+        f'<td><span class="kpi-name">{escape(kpi_label(card, language))}</span>'
         f'<span class="sub">{escape(card["kpi_name"])}</span></td>'
         f'<td data-col="status">{light(status, language)}</td>'
         f'<td data-col="period">{escape(period)}'
@@ -388,7 +390,7 @@ def _tenant_section(tenant: Row, marts: Marts, language: str) -> str:
 def _overview(marts: Marts, language: str) -> str:
     labels = LABELS[language]
     names = marts.kpi_names()
-    labels_by_kpi = {c["kpi_name"]: _kpi_label(c, language) for c in marts.scorecard}
+    labels_by_kpi = {c["kpi_name"]: kpi_label(c, language) for c in marts.scorecard}
     head = "".join(f"<th>{escape(labels_by_kpi[name])}</th>" for name in names)
     rows = []
     for tenant in marts.tenants:

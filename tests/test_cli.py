@@ -1,6 +1,7 @@
 """The `kpi` command line as a user types it: `kpi build` passing what it does not know to
-dbt (a real dbt build on DuckDB), and `kpi generate --target postgres` creating a missing
-database or saying what to run (real PostgreSQL, real logins)."""
+dbt (a real dbt build on DuckDB), `kpi generate --target postgres` creating a missing
+database or saying what to run (real PostgreSQL, real logins), and `kpi scorecard` in
+English and Korean over marts made by hand with the contract's columns."""
 
 from __future__ import annotations
 
@@ -10,14 +11,20 @@ import os
 import re
 import shlex
 import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
+import yaml
 from harness import REPO_ROOT, patched_env, require_postgres
 from psycopg2 import sql
 
 from itsm_kpi import cli, warehouse
 
+D = date.fromisoformat
 AS_OF = "2026-10-28T12:00:00Z"
 
 
@@ -201,3 +208,108 @@ def test_generate_says_what_to_run_when_the_login_may_not_create(
         assert _request_count(name, user=role) == 30
     finally:
         _drop(name, role)
+
+
+# --- kpi scorecard in English and Korean ------------------------------------------------
+
+def _contract(model: str) -> list[tuple[str, str]]:
+    """A mart's columns and types, as its enforced contract declares them."""
+    spec = yaml.safe_load((REPO_ROOT / "models/marts/kpi/_kpi__models.yml").read_text())
+    (found,) = [m for m in spec["models"] if m["name"] == model]
+    return [(column["name"], column["data_type"]) for column in found["columns"]]
+
+
+STAMP = datetime(2026, 10, 28, 12, 0)
+TENANT = {"tenant_id": 1, "tenant_name": "Seoul Metro IT", "green_count": 1,
+          "yellow_count": 1, "red_count": 1, "no_data_count": 1, "overall_status": "RED",
+          "as_of": STAMP}
+
+
+def _card(kpi: str, ko: str, en: str, unit: str, grain: str, start: str, value: float | None,
+          target: float, achievement: float | None, status: str,
+          previous: tuple[str, float, str] | None = None) -> dict[str, Any]:
+    return {"tenant_id": 1, "kpi_name": kpi, "tenant_name": "Seoul Metro IT",
+            "display_name": ko, "display_name_en": en, "unit": unit, "grain": grain,
+            "period_start": D(start), "value": value, "target": target,
+            "achievement_pct": achievement, "status": status,
+            "previous_period_start": D(previous[0]) if previous else None,
+            "previous_value": previous[1] if previous else None,
+            "previous_status": previous[2] if previous else None, "as_of": STAMP}
+
+
+CARDS = [
+    _card("MTTR", "평균 복구 시간", "Mean time to recover", "hours", "MONTHLY", "2026-10-01",
+          5.5, 4.0, 72.7, "RED", previous=("2026-09-01", 3.25, "GREEN")),
+    _card("FCR", "첫 번째 해결율", "First-contact resolution", "%", "WEEKLY", "2026-10-26",
+          84.2, 80.0, 105.3, "GREEN"),
+    _card("SR_BACKLOG", "SR 적체 건수", "Open request backlog", "count", "DAILY",
+          "2026-10-28", 11.0, 10.0, 90.9, "YELLOW", previous=("2026-10-27", 12.0, "RED")),
+    _card("DEPLOY_SUCCESS_RATE", "배포 성공률", "Deployment success rate", "%", "MONTHLY",
+          "2026-10-01", None, 95.0, None, "NO_DATA"),
+]
+
+
+@pytest.fixture
+def marts_file(tmp_path: Path) -> Iterator[Path]:
+    """A DuckDB file with marts.tenant_kpi_status and marts.kpi_scorecard as their contracts
+    declare them, holding one tenant's four KPIs, one per light."""
+    path = tmp_path / "kpi.duckdb"  # not marts.duckdb: its catalog would shadow the schema
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        for table, rows in (("tenant_kpi_status", [TENANT]), ("kpi_scorecard", CARDS)):
+            columns = _contract(table)
+            con.execute(f"create table marts.{table} "
+                        f"({', '.join(f'{name} {kind}' for name, kind in columns)})")
+            con.executemany(
+                f"insert into marts.{table} values ({', '.join('?' * len(columns))})",
+                [[row.get(name) for name, _ in columns] for row in rows])
+    yield path
+
+
+def _scorecard(path: Path, language: str, capsys: pytest.CaptureFixture[str],
+               ) -> tuple[list[str], dict[str, list[str]]]:
+    """The printed lines, and each KPI row's cells by the row's first cell."""
+    with patched_env({"DBT_TARGET": None}):
+        assert cli.main(["scorecard", "--path", str(path), "--language", language]) == 0
+    lines = [line.rstrip() for line in capsys.readouterr().out.splitlines()]
+    rows = {}
+    for line in lines:
+        cells = [cell.strip() for cell in re.split(r"[│┃]", line)[1:-1]]
+        if cells:
+            rows[cells[0]] = cells[1:]
+    return lines, rows
+
+
+def test_scorecard_in_korean_says_everything_in_korean(
+        marts_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines, rows = _scorecard(marts_file, "ko", capsys)
+    assert lines[0] == "Seoul Metro IT (테넌트 1) — 종합 ● 위험"
+    assert rows["KPI"] == ["기간", "실적", "목표", "달성률", "상태", "직전 기간"]
+    assert rows["평균 복구 시간"] == ["2026년 10월", "5.5시간", "4시간", "72.7%", "● 위험",
+                                 "3.25시간 ●"]
+    assert rows["첫 번째 해결율"] == ["2026-10-26 주", "84.2%", "80%", "105.3%", "● 정상", "—"]
+    assert rows["SR 적체 건수"] == ["2026-10-28", "11건", "10건", "90.9%", "● 주의", "12건 ●"]
+    assert rows["배포 성공률"] == ["2026년 10월", "—", "95%", "—", "○ 데이터 없음", "—"]
+    assert lines[-1] == "기준 시각 2026-10-28 12:00 UTC"
+    # no English word left: the only Latin letters are names and abbreviations
+    latin = set(re.findall(r"[A-Za-z]+", "\n".join(lines)))
+    assert latin <= {"Seoul", "Metro", "IT", "KPI", "SR", "UTC"}, latin
+
+
+def test_scorecard_in_english_keeps_its_words(
+        marts_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """English as before: the lights as codes, `(tenant 1) — overall`, `month 2026-10`
+    (tests/test_readme_walk.py and scripts read them)."""
+    lines, rows = _scorecard(marts_file, "en", capsys)
+    assert lines[0] == "Seoul Metro IT (tenant 1) — overall ● RED"
+    assert rows["KPI"] == ["Period", "Value", "Target", "Achiev.", "Status", "Previous"]
+    assert rows["Mean time to recover"] == ["month 2026-10", "5.5 h", "4 h", "72.7%", "● RED",
+                                            "3.25 h ●"]
+    assert rows["First-contact resolution"] == ["week 2026-10-26", "84.2%", "80%", "105.3%",
+                                                "● GREEN", "—"]
+    assert rows["Open request backlog"] == ["day 2026-10-28", "11", "10", "90.9%", "● YELLOW",
+                                            "12 ●"]
+    assert rows["Deployment success rate"] == ["month 2026-10", "—", "95%", "—", "○ NO_DATA",
+                                               "—"]
+    assert lines[-1] == "as of 2026-10-28 12:00 UTC"
+    assert not re.search("[가-힣]", "\n".join(lines))
