@@ -196,13 +196,19 @@ def _axis_date(grain: str, start: date) -> str:
 
 # --- HTML -------------------------------------------------------------------------------
 
+# Fonts with Hangul, by platform: Linux (Debian: fonts-noto-cjk; Noto Sans KR from Google
+# Fonts; fonts-nanum), macOS, Windows. Without any of them Korean shows as empty boxes.
+KOREAN_FONTS = ('"Noto Sans CJK KR", "Noto Sans KR", "Apple SD Gothic Neo", "Malgun Gothic", '
+                '"NanumGothic"')
+LATIN_FONTS = '"Noto Sans", "Segoe UI", system-ui, -apple-system, "DejaVu Sans"'
+
 CSS = """
 :root { color-scheme: light; --ink: #1f2328; --muted: #59636e; --line: #d1d9e0;
   --card: #ffffff; --page: #f6f8fa; }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--page); color: var(--ink); line-height: 1.45;
-  font: 15px/1.45 "Noto Sans", "Noto Sans CJK KR", "Apple SD Gothic Neo", "Malgun Gothic",
-  "Segoe UI", system-ui, -apple-system, "DejaVu Sans", sans-serif; }
+  font-size: 15px; font-family: """ + LATIN_FONTS + ", " + KOREAN_FONTS + """, sans-serif; }
+:lang(ko) { font-family: """ + KOREAN_FONTS + ", " + LATIN_FONTS + """, sans-serif; }
 main { max-width: 1120px; margin: 0 auto; padding: 28px 24px 48px; }
 .top { display: flex; justify-content: space-between; align-items: baseline; gap: 16px; }
 h1 { font-size: 26px; margin: 0; }

@@ -409,3 +409,35 @@ def test_text_is_escaped(browser: Any, tmp_path: Path) -> None:
         page.close()
     summary = report.markdown_summary(marts)
     assert "R&amp;D \\| Ops (5)" in summary and "<script" not in summary
+
+
+def _font_families(css: str, selector: str) -> list[str]:
+    """The font-family list of the first rule for `selector`."""
+    rule = re.search(rf"(?:^|\n){re.escape(selector)}\s*\{{([^}}]*)\}}", css)
+    assert rule, selector
+    declared = re.search(r"font-family:\s*([^;]+);", rule.group(1))
+    assert declared, selector
+    return [family.strip().strip('"') for family in declared.group(1).split(",")]
+
+
+def test_pages_name_korean_fonts() -> None:
+    """Korean shows as empty boxes unless a font with Hangul is used: the Korean page asks
+    for the usual ones first (Linux, macOS, Windows), the English page after its Latin ones
+    (Korean tenant names, the link to the Korean page); the README says which Debian
+    package brings them."""
+    korean = ["Noto Sans CJK KR", "Noto Sans KR", "Apple SD Gothic Neo", "Malgun Gothic",
+              "NanumGothic"]
+    marts = report.Marts(tenants=[], scorecard=[], trend=[])
+    for language in ("en", "ko"):
+        page = report.render_html(marts, language)
+        assert f'<html lang="{language}">' in page
+        css = re.search(r"<style>(.*)</style>", page, re.DOTALL).group(1)
+        body = _font_families(css, "body")
+        assert body[-1] == "sans-serif" and body[:2] == ["Noto Sans", "Segoe UI"]
+        assert [family for family in body if family in korean] == korean
+        assert _font_families(css, ":lang(ko)")[:5] == korean
+        assert _font_families(css, ":lang(ko)")[-1] == "sans-serif"
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme[readme.index("\n## Scorecard report\n"):]
+    section = " ".join(section[:section.index("\n## ", 1)].split())
+    assert "`sudo apt-get install fonts-noto-cjk` (Noto Sans CJK KR" in section
