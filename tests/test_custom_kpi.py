@@ -1,11 +1,15 @@
 """Adding a KPI takes one SQL model plus one row in kpi_definitions.csv and a target row:
-custom KPIs (P1 incidents opened, a SUM; the 75th percentile of deployment minutes, a
-PERCENTILE) added to a copy of the project show up in the marts with the right values at
-all three grains. The same build has the built-in percentile KPIs MTTR_MEDIAN and MTTR_P90
+the README's "Add a KPI" example, read from the README as written (the model, the
+definition and target rows of P1 incidents opened, a SUM, and the 75th percentile of
+deployment minutes, a PERCENTILE), added to a copy of the project, shows up in the marts
+with the right values at all three grains. The same build has the built-in percentile KPIs MTTR_MEDIAN and MTTR_P90
 enabled, checked against values worked out by hand."""
 
 from __future__ import annotations
 
+import csv
+import re
+import textwrap
 from collections.abc import Iterator
 from datetime import date
 
@@ -15,65 +19,69 @@ from harness import ENGINES, REPO_ROOT, Warehouse, normalise
 
 D = date.fromisoformat
 
-CUSTOM_MODEL = """
-with
+def readme_example() -> dict[str, list[str]]:
+    """The README's "Add a KPI" example as written: the model (its one sql block), and the
+    lines of its csv blocks, told apart by their number of fields."""
+    section = readme_section("Add a KPI")
 
-requests as (
-    select * from {{ ref('stg_itsm__service_requests') }}
-),
+    def blocks(language: str) -> list[str]:
+        return [textwrap.dedent(block.split("```", 1)[0])
+                for block in section.split(f"   ```{language}\n")[1:]]
 
-deployments as (
-    select * from {{ ref('int_deployments__accepted') }}
-),
+    (model,) = blocks("sql")
+    lines = [line for block in blocks("csv") for line in block.splitlines() if line]
+    widths = {seed: len(seed_header(seed)) for seed in ("kpi_definitions", "kpi_targets")}
+    by_seed: dict[str, list[str]] = {seed: [] for seed in widths}
+    for line in lines:
+        (fields,) = csv.reader([line])
+        seeds = [seed for seed, width in widths.items() if len(fields) == width]
+        assert seeds, f"not a whole row of either seed: {line}"
+        by_seed[seeds[0]].append(line)
+    return {"model": [model], **by_seed}
 
-p1_incidents_opened as (
-    select
-        'sr-' || cast(sr_id as {{ dbt.type_string() }}) as measurement_key,
-        tenant_id,
-        'P1_INCIDENTS_OPENED' as kpi_name,
-        created_at as measured_at,
-        cast(1.0 as double precision) as numerator,
-        cast(null as double precision) as denominator
-    from requests
-    where request_type = 'INCIDENT'
-        and priority = 'P1'
-),
 
-deployment_minutes as (
-    select
-        'deployment-' || cast(deployment_id as {{ dbt.type_string() }}) as measurement_key,
-        tenant_id,
-        'DEPLOY_MINUTES_P75' as kpi_name,
-        finished_at as measured_at,
-        {{ hours_between('started_at', 'finished_at') }} * 60 as numerator,
-        cast(null as double precision) as denominator
-    from deployments
-    where finished_at is not null
-),
-
-final as (
-    select * from p1_incidents_opened
-    union all
-    select * from deployment_minutes
-)
-
-select * from final
-"""
-
-def readme_definition_rows() -> str:
-    """The kpi_definitions.csv rows of the README's "Add a KPI" section, as written."""
+def readme_section(title: str) -> str:
     text = (REPO_ROOT / "README.md").read_text()
-    section = text[text.index("## Add a KPI"):]
-    section = section[:section.index("\n## ", 1)]
-    rows = [block.split("```", 1)[0].strip() for block in section.split("```csv\n")[1:]]
-    assert [row.split(",")[0] for row in rows] == ["P1_INCIDENTS_OPENED", "DEPLOY_MINUTES_P75"]
-    return "".join(f"{row}\n" for row in rows)
+    section = text[text.index(f"\n## {title}"):]
+    return section[:section.index("\n## ", 1)]
 
 
-TARGET_ROWS = (
-    ",P1_INCIDENTS_OPENED,1,,,true\n,DEPLOY_MINUTES_P75,45,,,true\n"
-    ",MTTR_MEDIAN,4,,,true\n,MTTR_P90,24,,,true\n"
-)
+def seed_header(seed: str) -> list[str]:
+    with (REPO_ROOT / "seeds" / f"{seed}.csv").open(encoding="utf-8") as file:
+        return next(csv.reader(file))
+
+
+def first_fields(lines: list[str], index: int) -> list[str]:
+    return [next(csv.reader([line]))[index] for line in lines]
+
+
+def test_readme_example_is_complete() -> None:
+    """Every csv line of the example is a whole row of kpi_definitions.csv or
+    kpi_targets.csv, each of the two KPIs has one of each, and the columns the README lists
+    are the files' headers, in order."""
+    example = readme_example()
+    assert first_fields(example["kpi_definitions"], 0) == ["P1_INCIDENTS_OPENED",
+                                                           "DEPLOY_MINUTES_P75"]
+    assert first_fields(example["kpi_targets"], 1) == ["P1_INCIDENTS_OPENED",
+                                                       "DEPLOY_MINUTES_P75"]
+    (model,) = example["model"]
+    assert "'P1_INCIDENTS_OPENED' as kpi_name" in model
+    assert "'DEPLOY_MINUTES_P75' as kpi_name" in model
+    section = " ".join(readme_section("Add a KPI").split())
+    listed = section[section.index("columns in the file's order: "):]
+    assert re.findall(r"`(\w+)`", listed[:listed.index(")")]) == seed_header("kpi_definitions")
+    listed = section[section.index("to `kpi_targets.csv` (columns "):]
+    assert re.findall(r"`(\w+)`", listed[:listed.index(";")]) == seed_header("kpi_targets")
+    # and the seeds section names every column of the catalogue
+    seeds = readme_section("The seeds")
+    catalogue = seeds[seeds.index("**`kpi_definitions.csv`**"):seeds.index("**`kpi_targets")]
+    named = {name.strip() for quoted in re.findall(r"`([^`]+)`", catalogue)
+             for name in quoted.split(",")}
+    assert [column for column in seed_header("kpi_definitions") if column not in named] == []
+
+
+# targets of the hand fixture's percentile KPIs, beside the README's
+PERCENTILE_TARGET_ROWS = ",MTTR_MEDIAN,4,,,true\n,MTTR_P90,24,,,true\n"
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -84,12 +92,15 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     warehouse = Warehouse(request.param, tmp_path_factory.mktemp(f"custom-{request.param}"))
     try:
         fixtures_hand.install(warehouse)
-        warehouse.write_file("models/intermediate/kpis/int_kpi__custom.sql", CUSTOM_MODEL)
+        example = readme_example()
+        (model,) = example["model"]
+        warehouse.write_file("models/intermediate/kpis/int_kpi__custom.sql", model)
         definitions = (warehouse.project_dir / "seeds/kpi_definitions.csv").read_text()
-        warehouse.write_file("seeds/kpi_definitions.csv",
-                             definitions + readme_definition_rows())
-        warehouse.write_file("seeds/kpi_targets.csv",
-                             fixtures_hand.KPI_TARGETS_CSV + TARGET_ROWS)
+        warehouse.write_file("seeds/kpi_definitions.csv", definitions
+                             + "".join(f"{line}\n" for line in example["kpi_definitions"]))
+        warehouse.write_file("seeds/kpi_targets.csv", fixtures_hand.KPI_TARGETS_CSV
+                             + "".join(f"{line}\n" for line in example["kpi_targets"])
+                             + PERCENTILE_TARGET_ROWS)
         warehouse.build(fixtures_hand.AS_OF)
         yield warehouse
     finally:
