@@ -202,7 +202,11 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
                 f"{_light(card['previous_status'], language, icon_only=True)}"
                 if card["previous_period_start"] else report.DASH,
             )
-        out.print(table)
+        if marts.cards(tenant["tenant_id"]):
+            out.print(table)
+        else:
+            out.print(table.title)
+            out.print(f"  {escape(words['no_kpis'])}")
     out.print(f"[dim]{escape(words['as_of'])} {escape(marts.as_of())}[/dim]")
     return 0
 

@@ -49,7 +49,11 @@ LABELS: dict[str, dict[str, str]] = {
         "period": "Period", "value": "Value", "target": "Target",
         "achievement": "Achievement", "trend": "Trend", "to_date": "to date",
         "GREEN": "Green", "YELLOW": "Yellow", "RED": "Red", "NO_DATA": "No data",
-        "not_enabled": "not enabled", "no_kpis": "No KPI is enabled for this tenant.",
+        "not_enabled": "not enabled",
+        # a tenant without scorecard rows: the marts cannot tell which of the two it is
+        "no_kpis": "No KPI value for the current period. Either no KPI is enabled for this "
+                   "tenant (kpi_targets.csv), or the fact tables hold no row yet for the "
+                   "period that contains the as-of time: run kpi_daily_job for today.",
         "DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "span": "{count} {unit}",
         "week_of": "week of {}", "previous": "Previous",
         "no_tenants": "No tenant in marts.tenant_kpi_status: is there raw data?",
@@ -65,7 +69,10 @@ LABELS: dict[str, dict[str, str]] = {
         "period": "기간", "value": "실적", "target": "목표",
         "achievement": "달성률", "trend": "추이", "to_date": "진행 중",
         "GREEN": "정상", "YELLOW": "주의", "RED": "위험", "NO_DATA": "데이터 없음",
-        "not_enabled": "미사용", "no_kpis": "이 테넌트에 사용 중인 KPI가 없습니다.",
+        "not_enabled": "미사용",
+        "no_kpis": "현재 기간의 KPI 값이 없습니다. 이 테넌트에 사용 중인 KPI가 없거나"
+                   "(kpi_targets.csv), 기준 시각이 속한 기간의 팩트 행이 아직 없습니다: "
+                   "오늘 파티션으로 kpi_daily_job을 실행하십시오.",
         "DAILY": "일", "WEEKLY": "주", "MONTHLY": "개월", "span": "{count}{unit}",
         "week_of": "{} 주", "previous": "직전 기간",
         "no_tenants": "marts.tenant_kpi_status에 테넌트가 없습니다. 원천 데이터가 있습니까?",

@@ -313,3 +313,24 @@ def test_scorecard_in_english_keeps_its_words(
                                                "—"]
     assert lines[-1] == "as of 2026-10-28 12:00 UTC"
     assert not re.search("[가-힣]", "\n".join(lines))
+
+
+def test_scorecard_of_a_tenant_without_rows_says_why_it_may_be(
+        marts_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A tenant in tenant_kpi_status without scorecard rows (facts not computed yet for the
+    current period, or no KPI enabled): its title and the message naming both causes, not
+    an empty table nor the claim that no KPI is enabled."""
+    with duckdb.connect(str(marts_file)) as con:
+        columns = [name for name, _ in _contract("tenant_kpi_status")]
+        empty = {**TENANT, "tenant_id": 2, "tenant_name": "New York Ops", "green_count": 0,
+                 "yellow_count": 0, "red_count": 0, "no_data_count": 0,
+                 "overall_status": "NO_DATA"}
+        con.execute(f"insert into marts.tenant_kpi_status values "
+                    f"({', '.join('?' * len(columns))})", [empty[name] for name in columns])
+    lines, _rows = _scorecard(marts_file, "en", capsys)
+    at = lines.index("New York Ops (tenant 2) — overall ○ NO_DATA")
+    text = " ".join(line.strip() for line in lines[at + 1:-1])
+    assert text.startswith("No KPI value for the current period.")
+    assert "no KPI is enabled for this tenant (kpi_targets.csv)" in text
+    assert "run kpi_daily_job" in text
+    assert not any(line.startswith(("┏", "│")) for line in lines[at + 1:-1])
