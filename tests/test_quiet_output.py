@@ -106,3 +106,15 @@ def test_a_dagster_run_logs_no_warning_and_no_full_selection_note(tmp_path: Path
               for evaluation in result.get_asset_check_evaluations()}
     assert {("staging/kpi_targets", "assert_kpi_targets_name_known_kpis"),
             ("staging/kpi_targets", "assert_higher_better_targets_are_positive")} <= checks
+
+
+def test_make_ui_opens_without_the_sign_up_dialog(tmp_path: Path) -> None:
+    """The instance `make ui` runs on (orchestration/dagster.yaml) turns Dagster's
+    first-visit "Join the Dagster community" dialog off, which it shows by default."""
+    (tmp_path / "dagster.yaml").write_text(
+        (REPO_ROOT / "orchestration" / "dagster.yaml").read_text())
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.nux_enabled is False
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.nux_enabled is True  # Dagster's default: the setting is what hides it
