@@ -1,5 +1,6 @@
--- Resolved requests that have an SLA policy, and whether they met it. A tenant's own
--- policy beats the default (blank-tenant) policy for the same type and priority.
+-- Resolved requests that have an SLA policy, and whether they met it. The policy is the
+-- one in force for the request's tenant, type and priority (int_tenants__sla_policies: a
+-- tenant's own policy beats the default one).
 -- Incremental: a windowed run re-evaluates the changed requests only (see
 -- reprocess_window_start); other runs rebuild it whole.
 {{
@@ -22,23 +23,7 @@ lifecycle as (
 ),
 
 policies as (
-    select * from {{ ref('sla_policies') }}
-),
-
-matched_policies as (
-    select
-        lifecycle.sr_id,
-        policies.resolution_hours as policy_resolution_hours,
-        policies.pause_on_hold,
-        row_number() over (
-            partition by lifecycle.sr_id
-            order by case when policies.tenant_id is null then 1 else 0 end
-        ) as policy_rank
-    from lifecycle
-    inner join policies
-        on lifecycle.request_type = policies.request_type
-        and lifecycle.priority = policies.priority
-        and (policies.tenant_id = lifecycle.tenant_id or policies.tenant_id is null)
+    select * from {{ ref('int_tenants__sla_policies') }}
 ),
 
 evaluated as (
@@ -47,18 +32,19 @@ evaluated as (
         lifecycle.tenant_id,
         lifecycle.request_type,
         lifecycle.priority,
-        matched_policies.policy_resolution_hours,
-        matched_policies.pause_on_hold,
+        policies.resolution_hours as policy_resolution_hours,
+        policies.pause_on_hold,
         lifecycle.resolution_hours,
         lifecycle.on_hold_hours,
         lifecycle.resolution_hours
-            - case when matched_policies.pause_on_hold then lifecycle.on_hold_hours else 0.0 end
+            - case when policies.pause_on_hold then lifecycle.on_hold_hours else 0.0 end
             as sla_elapsed_hours,
         lifecycle.resolved_at
     from lifecycle
-    inner join matched_policies
-        on lifecycle.sr_id = matched_policies.sr_id
-        and matched_policies.policy_rank = 1
+    inner join policies
+        on lifecycle.tenant_id = policies.tenant_id
+        and lifecycle.request_type = policies.request_type
+        and lifecycle.priority = policies.priority
 ),
 
 final as (

@@ -1,0 +1,127 @@
+-- What is open now: one row per request open at as_of, with how old it is, how long it
+-- has been in its status and on hold, and where it stands against its SLA.
+-- Open at as_of means what SR_BACKLOG counts at its current cutoff: created before as_of,
+-- and the status in force just before as_of (the timeline's last change taking effect
+-- before it; a change recorded before creation takes effect at creation) is neither DONE
+-- nor CANCELLED. So a tenant's row count is its current backlog, and a change stamped
+-- exactly at as_of counts from the next build on, as it does in the backlog.
+-- A table rebuilt whole on every build (its size is the backlog), from the complete
+-- request-level tables of the core (a windowed run replaces some of their rows, never
+-- leaves them partial).
+with
+
+timeline as (
+    select * from {{ ref('int_service_requests__status_timeline') }}
+    where created_at < {{ as_of_timestamp() }}
+),
+
+lifecycle as (
+    select * from {{ ref('int_service_requests__lifecycle') }}
+),
+
+requests as (
+    select * from {{ ref('int_service_requests__accepted') }}
+),
+
+sla_policies as (
+    select * from {{ ref('int_tenants__sla_policies') }}
+),
+
+effective_changes as (
+    -- when each status change and the next one take effect
+    select
+        sr_id,
+        status_sequence,
+        status,
+        created_at,
+        case when status_at > created_at then status_at else created_at end as effective_at,
+        case
+            when next_status_at is null then null
+            when next_status_at > created_at then next_status_at
+            else created_at
+        end as next_effective_at
+    from timeline
+),
+
+statuses_before_as_of as (
+    -- the change in force just before as_of: the last one taking effect before it
+    select
+        sr_id,
+        status,
+        effective_at as status_since
+    from effective_changes
+    where effective_at < {{ as_of_timestamp() }}
+        and (next_effective_at is null or next_effective_at >= {{ as_of_timestamp() }})
+
+    union all
+
+    -- a request whose first change takes effect at as_of: open since its creation
+    -- (SR_BACKLOG counts it from its creation)
+    select
+        sr_id,
+        'OPEN' as status,
+        created_at as status_since
+    from effective_changes
+    where status_sequence = 1
+        and effective_at >= {{ as_of_timestamp() }}
+),
+
+open_requests as (
+    select * from statuses_before_as_of
+    where status not in ('DONE', 'CANCELLED')
+),
+
+sla_deadlines as (
+    -- the SLA clock: the policy's hours from creation, pushed back by the time on hold
+    -- when the policy pauses on hold (up to as_of for a request on hold now)
+    select
+        open_requests.sr_id,
+        sla_policies.resolution_hours as sla_resolution_hours,
+        {{ hours_after(
+            'lifecycle.created_at',
+            'sla_policies.resolution_hours'
+            ~ ' + case when sla_policies.pause_on_hold then lifecycle.on_hold_hours else 0.0 end'
+        ) }} as sla_due_at
+    from open_requests
+    inner join lifecycle
+        on open_requests.sr_id = lifecycle.sr_id
+    inner join sla_policies
+        on lifecycle.tenant_id = sla_policies.tenant_id
+        and lifecycle.request_type = sla_policies.request_type
+        and lifecycle.priority = sla_policies.priority
+),
+
+final as (
+    select
+        -- keys
+        lifecycle.tenant_id,
+        open_requests.sr_id,
+        -- attributes
+        lifecycle.request_type,
+        lifecycle.priority,
+        lifecycle.team,
+        lifecycle.service,
+        requests.assignee_id,
+        cast(open_requests.status as {{ dbt.type_string() }}) as status,
+        coalesce(sla_deadlines.sla_due_at < {{ as_of_timestamp() }}, false) as is_sla_breached,
+        -- measures
+        {{ hours_between('lifecycle.created_at', as_of_timestamp()) }} as age_hours,
+        {{ hours_between('open_requests.status_since', as_of_timestamp()) }} as hours_in_status,
+        cast(lifecycle.on_hold_hours as double precision) as on_hold_hours,
+        cast(lifecycle.reopen_count as bigint) as reopen_count,
+        cast(sla_deadlines.sla_resolution_hours as double precision) as sla_resolution_hours,
+        -- timestamps (UTC)
+        lifecycle.created_at,
+        open_requests.status_since,
+        cast(sla_deadlines.sla_due_at as timestamp) as sla_due_at,
+        {{ as_of_timestamp() }} as as_of
+    from open_requests
+    inner join lifecycle
+        on open_requests.sr_id = lifecycle.sr_id
+    inner join requests
+        on open_requests.sr_id = requests.sr_id
+    left join sla_deadlines
+        on open_requests.sr_id = sla_deadlines.sr_id
+)
+
+select * from final
