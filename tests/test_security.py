@@ -29,7 +29,7 @@ pytestmark = pytest.mark.postgres
 TENANTS = {1, 2, 3, 9}
 TENANT_MARTS = (
     "fct_kpi_values", "fct_kpi_values_daily", "fct_kpi_values_weekly",
-    "fct_kpi_values_monthly", "kpi_scorecard", "tenant_kpi_status",
+    "fct_kpi_values_monthly", "kpi_scorecard", "tenant_kpi_status", "fct_kpi_contributions",
 )
 
 
