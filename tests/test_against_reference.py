@@ -6,13 +6,21 @@ computes from the same raw rows; and DuckDB and PostgreSQL give identical marts.
 from __future__ import annotations
 
 import math
+import re
+from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from harness import ENGINES, Warehouse, normalise
-from reference.kpi_reference import compute, load_seeds
+from harness import ENGINES, REPO_ROOT, Warehouse, normalise, patched_env
+from reference.kpi_reference import (
+    compute,
+    load_seeds,
+    percentile_cont,
+    period_start_of,
+    round_half_up,
+)
 
 from itsm_kpi import demo_data
 from itsm_kpi.warehouse import connect, query
@@ -22,6 +30,8 @@ CONFIG = demo_data.DemoConfig(requests=3000, tenants=5, days=120, seed=7,
 AS_OF = datetime(2026, 5, 29, 15, 30)  # facts after it exist and must be ignored
 FCT_COLUMNS = ("period_end", "is_complete", "value", "numerator", "denominator", "target",
                "direction", "achievement_pct", "status")
+# fct_kpi_contributions: the column holding each grain's period_start
+PERIOD_COLUMNS = {"DAILY": "local_date", "WEEKLY": "week_start", "MONTHLY": "month_start"}
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +55,18 @@ def get_built(built: dict[str, Warehouse], engine: str, tmp_path_factory) -> War
 
 
 @pytest.fixture(scope="module")
-def expected(tmp_path_factory) -> Any:
+def raw(tmp_path_factory) -> dict[str, list[dict]]:
     # the raw rows, read back from a DuckDB generation (identical on both engines: the
     # generator's own tests check it)
     path = tmp_path_factory.mktemp("reference_raw") / "generated.duckdb"
     demo_data.generate_duckdb(path, CONFIG)
     with connect("duckdb", path=path, read_only=True) as conn:
-        raw = {table: query(conn, f"select * from raw.{table}")
-               for table in ("service_requests", "sr_events", "deployments")}
+        return {table: query(conn, f"select * from raw.{table}")
+                for table in ("service_requests", "sr_events", "deployments")}
+
+
+@pytest.fixture(scope="module")
+def expected(raw) -> Any:
     seeds = load_seeds(Warehouse.seed_dir())
     return compute(raw["service_requests"], raw["sr_events"], raw["deployments"],
                    seeds["tenants"], seeds["kpi_definitions"], seeds["kpi_targets"],
@@ -112,7 +126,8 @@ def test_engines_give_identical_marts(built, tmp_path_factory) -> None:
     for table, key in (("fct_kpi_values", "tenant_id, kpi_name, grain, period_start"),
                        ("kpi_scorecard", "tenant_id, kpi_name"),
                        ("tenant_kpi_status", "tenant_id"),
-                       ("dim_kpi", "kpi_name")):
+                       ("dim_kpi", "kpi_name"),
+                       ("fct_kpi_contributions", "kpi_name, measurement_key")):
         sql = f"select * from marts.{table} order by {key}"
         duck_rows = [{k: normalise(v) for k, v in r.items() if k != "calculated_at"}
                      for r in duck.query(sql)]
@@ -120,3 +135,171 @@ def test_engines_give_identical_marts(built, tmp_path_factory) -> None:
                    for r in pg.query(sql)]
         assert len(duck_rows) > 0
         assert duck_rows == pg_rows, table
+
+
+# -- the drill-down: fct_kpi_contributions ---------------------------------------------
+
+def kpi_definitions() -> dict[str, dict]:
+    return {d["kpi_name"]: d for d in load_seeds(Warehouse.seed_dir())["kpi_definitions"]}
+
+
+def raw_code(value: Any) -> Any:
+    """A raw code as staging normalises it: trimmed, upper case, empty as null."""
+    return (value.strip().upper() or None) if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_contributions_match_reference(engine, built, expected, raw, tmp_path_factory) -> None:
+    """One row per measurement of a flow KPI, as the oracle counts them: the same requests
+    and deployments, local days, weeks (Monday) and months, values and dimensions."""
+    warehouse = get_built(built, engine, tmp_path_factory)
+    aggregation = {name: d["aggregation"] for name, d in kpi_definitions().items()}
+    actual = {}
+    for row in warehouse.query("select * from marts.fct_kpi_contributions"):
+        measured = (("sr", row["sr_id"]) if row["sr_id"] is not None
+                    else ("deployment", row["deployment_id"]))
+        actual[(row["tenant_id"], row["kpi_name"], measured)] = row
+    assert len(expected.contributions) > 3000
+    assert "SR_BACKLOG" not in {kpi for _, kpi, _ in actual}
+    assert set(actual) == set(expected.contributions)
+    requests = {r["sr_id"]: r for r in raw["service_requests"]}
+    deployments = {d["deployment_id"]: d for d in raw["deployments"]}
+    for key, want in expected.contributions.items():
+        got = actual[key]
+        day = want["local_date"]
+        assert (got["local_date"], got["week_start"], got["month_start"]) == (
+            day, period_start_of(day, "WEEKLY"), period_start_of(day, "MONTHLY")), key
+        assert close(normalise(got["measured_value"]), normalise(want["measured_value"])), key
+        if aggregation[key[1]] == "PERCENTILE":
+            # the values ranked: no numerator, each counts once in the denominator
+            assert (got["numerator"], got["denominator"]) == (None, 1.0), key
+        else:  # the built-in ratios: one measurement over 1
+            assert close(normalise(got["numerator"]), normalise(want["measured_value"])), key
+            assert got["denominator"] == 1.0, key
+        kind, measured_id = key[2]
+        if kind == "sr":
+            source = requests[measured_id]
+            assert (got["team"], got["service"], got["priority"], got["request_type"],
+                    got["environment"]) == (source["team"], source["service"],
+                                            raw_code(source["priority"]),
+                                            raw_code(source["request_type"]), None), key
+        else:
+            source = deployments[measured_id]
+            assert (got["team"], got["service"], got["priority"], got["request_type"],
+                    got["environment"]) == (None, source["service"], None, None,
+                                            source["environment"]), key
+
+
+def contribution_groups(rows: list[dict]) -> dict[tuple, list[dict]]:
+    """The contributions of each tenant, KPI, grain and period."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        for grain, column in PERIOD_COLUMNS.items():
+            groups[(row["tenant_id"], row["kpi_name"], grain, row[column])].append(row)
+    return groups
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_contributions_add_up_to_the_facts(engine, built, tmp_path_factory) -> None:
+    """Filtered on one tenant, KPI and period of any grain and summed, the contributions
+    give the fact row's numerator and denominator; a percentile's rows are its values:
+    their count is the denominator, their percentile (worked out here) the value."""
+    warehouse = get_built(built, engine, tmp_path_factory)
+    definitions = kpi_definitions()
+    groups = contribution_groups(warehouse.query("select * from marts.fct_kpi_contributions"))
+    checked: dict[tuple[str, str], int] = defaultdict(int)
+    for fact in warehouse.query("select * from marts.fct_kpi_values"):
+        definition = definitions[fact["kpi_name"]]
+        if definition["aggregation"] == "STOCK":
+            continue
+        key = (fact["tenant_id"], fact["kpi_name"], fact["grain"], fact["period_start"])
+        rows = groups.pop(key, [])
+        if definition["aggregation"] == "PERCENTILE":
+            assert fact["numerator"] is None and all(r["numerator"] is None for r in rows), key
+            assert len(rows) == fact["denominator"], key
+            pct = percentile_cont([r["measured_value"] for r in rows],
+                                  float(definition["percentile"]))
+            want = (None if pct is None else
+                    round_half_up(float(definition["value_multiplier"]) * pct,
+                                  int(definition["value_decimals"])))
+            assert close(want, fact["value"]), key
+        else:
+            assert math.isclose(math.fsum(r["numerator"] for r in rows), fact["numerator"],
+                                rel_tol=1e-9, abs_tol=1e-6), key
+            assert math.isclose(math.fsum(r["denominator"] for r in rows),
+                                fact["denominator"], abs_tol=1e-9), key
+        checked[(fact["grain"], definition["aggregation"])] += 1 if rows else 0
+    # every contribution counts in a fact row (every KPI is enabled in the demo seeds)
+    assert dict(groups) == {}
+    for grain in PERIOD_COLUMNS:
+        for aggregation in ("RATIO", "PERCENTILE"):
+            assert checked[(grain, aggregation)] >= 20, (grain, aggregation)
+
+
+def readme_drill_down_sql() -> list[str]:
+    """The sql blocks of the README's drill-down example, as written."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("### Drill-down: which requests made a value", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sql\n(.*?)```", section, re.DOTALL)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_readme_drill_down_example(engine, built, tmp_path_factory) -> None:
+    """The README's worked example, run as written: tenant 1's incidents of April 2026,
+    and their sums against that month's MTTR row."""
+    warehouse = get_built(built, engine, tmp_path_factory)
+    listing, check = readme_drill_down_sql()
+    rows = warehouse.query(listing)
+    fact = warehouse.query(
+        "select numerator, denominator, value from marts.fct_kpi_values where tenant_id = 1 "
+        "and kpi_name = 'MTTR' and grain = 'MONTHLY' and period_start = date '2026-04-01'")[0]
+    assert len(rows) == fact["denominator"] > 10
+    assert {r["month_start"] for r in rows} == {datetime(2026, 4, 1).date()}
+    hours = [r["measured_value"] for r in rows]
+    assert hours == sorted(hours, reverse=True)  # the slowest first
+    assert math.isclose(math.fsum(hours), fact["numerator"], abs_tol=1e-6)
+    [summed] = warehouse.query(check)
+    assert summed["requests"] == summed["fact_denominator"] == fact["denominator"]
+    assert math.isclose(summed["hours"], summed["fact_numerator"], abs_tol=1e-6)
+    assert summed["fact_value"] == fact["value"]
+    assert round_half_up(summed["mean_hours"], 2) == fact["value"]  # MTTR: 2 decimals
+    if engine == "postgres":
+        # the index declared in the model's yml, and the read can go by it
+        [index] = warehouse.query("select indexdef from pg_indexes where schemaname = 'marts'"
+                                  " and tablename = 'fct_kpi_contributions'")
+        assert index["indexdef"].endswith("(tenant_id, kpi_name, local_date)")
+        with warehouse.connect() as conn:
+            cursor = conn.cursor()
+            cursor.execute("set enable_seqscan = off")
+            cursor.execute("explain " + listing)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Index" in plan and "Seq Scan" not in plan, plan
+
+
+# last in the module: it moves the shared warehouses a day on
+@pytest.mark.parametrize("engine", ENGINES)
+def test_windowed_contributions_equal_a_full_build(engine, built, tmp_path_factory) -> None:
+    """The next day's windowed run (Dagster's daily partition, through the env, with the
+    default lookback) rewrites only the rows of the requests it reprocesses (and the
+    deployments), and leaves exactly the rows of a full build of the same as_of."""
+    warehouse = get_built(built, engine, tmp_path_factory)
+    sql = "select * from marts.fct_kpi_contributions"
+
+    def stored() -> list[tuple]:
+        return sorted(tuple(normalise(v) for v in row.values()) for row in warehouse.query(sql))
+
+    before = stored()
+    next_day = AS_OF + timedelta(days=1)
+    with patched_env({"KPI_MIN_DATE": next_day.date().isoformat(),
+                      "KPI_MAX_DATE": (next_day.date() + timedelta(days=1)).isoformat()}):
+        warehouse.build(next_day.strftime("%Y-%m-%dT%H:%M:%SZ"), "--select",
+                        "+fct_kpi_contributions", "--exclude-resource-type", "unit_test")
+    windowed = stored()
+    changed = warehouse.query(
+        "select (select count(*) from intermediate.int_service_requests__changed) as changed,"
+        " (select count(*) from staging.stg_itsm__service_requests) as requests")[0]
+    assert 0 < changed["changed"] < changed["requests"] / 4  # a windowed run indeed
+    assert windowed != before  # the day brought resolutions and deployments
+    warehouse.dbt("run", "--select", "+fct_kpi_contributions",
+                  as_of=next_day.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert windowed == stored()

@@ -556,13 +556,16 @@ def late_request(orchestrated: Orchestrated) -> dict[str, Any]:
 
 INCREMENTAL_CORE = ("quality.int_service_requests__validated", "quality.int_sr_events__validated",
                     "int_service_requests__status_timeline", "int_service_requests__lifecycle",
-                    "int_service_requests__sla_outcomes", "int_kpi__measurements")
+                    "int_service_requests__sla_outcomes", "int_kpi__measurements",
+                    # the drill-down mart, incremental by request like the core, in its step
+                    "marts.fct_kpi_contributions")
 
 
 def _core_tables(orchestrated: Orchestrated) -> dict[str, list[tuple]]:
     tables = {}
     for name in INCREMENTAL_CORE:
-        rows = orchestrated.warehouse.query(f"select * from intermediate.{name.split('.')[-1]}")
+        schema = "marts" if name.startswith("marts.") else "intermediate"
+        rows = orchestrated.warehouse.query(f"select * from {schema}.{name.split('.')[-1]}")
         tables[name] = sorted((tuple(sorted((k, normalise(v)) for k, v in row.items()))
                                for row in rows), key=repr)
     return tables

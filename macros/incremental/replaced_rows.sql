@@ -19,7 +19,14 @@
         {%- if not has_recompute_window('min_date') -%}
             {{ return('1 = 1') }}
         {%- endif -%}
-        {%- set changed = relation.incorporate(path={'identifier': 'int_service_requests__changed'}) -%}
+        {#- the list's own schema: a mart (fct_kpi_contributions) reads it across schemas -#}
+        {%- set changed = namespace(schema=relation.schema) -%}
+        {%- for changed_node in graph.nodes.values()
+            if changed_node.resource_type == 'model' and changed_node.name == 'int_service_requests__changed' -%}
+            {%- set changed.schema = changed_node.schema -%}
+        {%- endfor -%}
+        {%- set changed = relation.incorporate(path={
+            'schema': changed.schema, 'identifier': 'int_service_requests__changed'}) -%}
         {%- set condition = 'sr_id in (select sr_id from ' ~ changed ~ ')' -%}
         {%- if meta.get('replace_also') -%}
             {%- set condition = '(' ~ condition ~ ' or ' ~ meta.get('replace_also') ~ ')' -%}

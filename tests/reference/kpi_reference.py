@@ -60,6 +60,9 @@ class Result:
     # sr_id -> tenant_id, request_type, priority, created_at, last_status, is_resolved,
     # resolved_at (resolution time or None), reopen_count, assignee_count, on_hold_hours
     request_facts: dict[int, dict] = field(default_factory=dict)
+    # (tenant_id, kpi_name, ("sr", sr_id) or ("deployment", deployment_id)) -> local_date,
+    # measured_value: every measurement counted in a flow KPI (fct_kpi_contributions)
+    contributions: dict[tuple[int, str, tuple[str, int]], dict] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------
@@ -477,8 +480,10 @@ def compute(
     flow: dict[tuple, list] = defaultdict(lambda: [[], 0])
     backlog_bounds: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
 
-    def add_flow(tid: int, kpi: str, measured_at: datetime, num: float, den: int = 1) -> None:
+    def add_flow(tid: int, kpi: str, measured_at: datetime, num: float, key: tuple[str, int],
+                 den: int = 1) -> None:
         day = clocks[tid].local_day(measured_at)
+        result.contributions[(tid, kpi, key)] = {"local_date": day, "measured_value": num}
         for grain in GRAINS:
             slot = flow[(tid, kpi, grain, period_start_of(day, grain))]
             slot[0].append(num)
@@ -537,9 +542,9 @@ def compute(
         elapsed = hours_between(created, resolution)
         if r.get("request_type") == "INCIDENT":
             for kpi in ("MTTR", "MTTR_MEDIAN", "MTTR_P90"):
-                add_flow(tid, kpi, resolution, elapsed)
+                add_flow(tid, kpi, resolution, elapsed, ("sr", sr_id))
         fcr_ok = reopen_count == 0 and assignee_count <= 1
-        add_flow(tid, "FCR", resolution, 1.0 if fcr_ok else 0.0)
+        add_flow(tid, "FCR", resolution, 1.0 if fcr_ok else 0.0, ("sr", sr_id))
         policy = policy_for(tid, r.get("request_type"), r.get("priority"))
         if policy is not None:
             # compared exactly, in integer microseconds (the timestamps' resolution)
@@ -547,14 +552,16 @@ def compute(
             if _as_bool(policy.get("pause_on_hold")):
                 effective -= micros
             ok = effective <= Decimal(str(policy["resolution_hours"])) * 3_600_000_000
-            add_flow(tid, "SLA_COMPLIANCE", resolution, 1.0 if ok else 0.0)
+            add_flow(tid, "SLA_COMPLIANCE", resolution, 1.0 if ok else 0.0,
+                     ("sr", sr_id))
 
     for d in deps:
         fin = d["finished_at"]
         if fin is None or fin > as_of or d.get("status") not in FINISHED_DEPLOYMENT_STATUSES:
             continue
         success = 1.0 if d["status"] == "DEPLOYED" else 0.0
-        add_flow(d["tenant_id"], "DEPLOY_SUCCESS_RATE", fin, success)
+        add_flow(d["tenant_id"], "DEPLOY_SUCCESS_RATE", fin, success,
+                 ("deployment", int(d["deployment_id"])))
 
     for starts, ends in backlog_bounds.values():
         starts.sort()
