@@ -9,8 +9,9 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from harness import ENGINES, REPO_ROOT, Warehouse, normalise, patched_env
@@ -20,6 +21,7 @@ from reference.kpi_reference import (
     percentile_cont,
     period_start_of,
     round_half_up,
+    traffic_light,
 )
 
 from itsm_kpi import demo_data
@@ -274,6 +276,184 @@ def test_readme_drill_down_example(engine, built, tmp_path_factory) -> None:
             cursor.execute("explain " + listing)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "Index" in plan and "Seq Scan" not in plan, plan
+
+
+# -- the breakdowns: fct_kpi_breakdowns ------------------------------------------------
+
+REQUEST_BREAKDOWNS = {"TEAM": "team", "SERVICE": "service", "PRIORITY": "priority",
+                      "REQUEST_TYPE": "request_type"}
+DEPLOYMENT_BREAKDOWNS = {"SERVICE": "service", "ENVIRONMENT": "environment"}
+
+
+def breakdowns_of(kpi_name: str) -> dict[str, str]:
+    """The breakdowns of a KPI's measurements, each with the attribute it reads."""
+    return DEPLOYMENT_BREAKDOWNS if kpi_name == "DEPLOY_SUCCESS_RATE" else REQUEST_BREAKDOWNS
+
+
+def breakdown_value(attribute: Any) -> str:
+    """The issue's rule: the attribute's text trimmed, case kept, '(none)' when null or
+    empty."""
+    text = attribute.strip() if isinstance(attribute, str) else attribute
+    return "(none)" if text is None or text == "" else str(text)
+
+
+def expected_light(definition: dict, value: Any, target: float) -> tuple[Any, str]:
+    """Achievement and light of a value, by the oracle's rules for the KPI."""
+    return traffic_light(value, target, definition["direction"],
+                         float(definition["green_threshold_pct"]),
+                         float(definition["yellow_threshold_pct"]),
+                         float(definition["lower_better_yellow_ratio"]))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_breakdowns_add_up_to_the_facts(engine, built, tmp_path_factory) -> None:
+    """For every grain and breakdown: a RATIO KPI's slices add up (numerator and
+    denominator) to the tenant's row, SR_BACKLOG's levels to the tenant's backlog, a
+    percentile's counts to the tenant's count; every slice has the tenant's period, target
+    and direction, its value worked out from its own sums, the light of that value; and no
+    slice lies outside a tenant row."""
+    warehouse = get_built(built, engine, tmp_path_factory)
+    definitions = kpi_definitions()
+    slices: dict[tuple, list[dict]] = defaultdict(list)
+    for row in warehouse.query("select * from marts.fct_kpi_breakdowns"):
+        slices[(row["tenant_id"], row["kpi_name"], row["grain"], row["period_start"],
+                row["breakdown"])].append(row)
+    checked: dict[tuple[str, str, str], int] = defaultdict(int)
+    for fact in warehouse.query("select * from marts.fct_kpi_values"):
+        definition = definitions[fact["kpi_name"]]
+        aggregation = definition["aggregation"]
+        key = (fact["tenant_id"], fact["kpi_name"], fact["grain"], fact["period_start"])
+        for breakdown in breakdowns_of(fact["kpi_name"]):
+            rows = slices.pop((*key, breakdown), [])
+            where = (*key, breakdown)
+            for row in rows:
+                for column in ("period_end", "is_complete", "target", "direction"):
+                    assert row[column] == fact[column], (where, column)
+            if aggregation == "PERCENTILE":
+                assert all(r["numerator"] is None for r in rows), where
+                assert sum(r["denominator"] for r in rows) == fact["denominator"], where
+                assert all(r["denominator"] >= 1 for r in rows), where
+            else:
+                assert math.isclose(math.fsum(r["numerator"] for r in rows), fact["numerator"],
+                                    rel_tol=1e-9, abs_tol=1e-6), where
+                if aggregation == "RATIO":
+                    assert math.isclose(math.fsum(r["denominator"] for r in rows),
+                                        fact["denominator"], abs_tol=1e-9), where
+                else:
+                    assert all(r["denominator"] is None for r in rows), where
+                if aggregation == "STOCK":  # a row only for a value with open requests
+                    assert all(r["numerator"] >= 1 for r in rows), where
+            for row in rows:
+                multiplier = float(definition["value_multiplier"])
+                decimals = int(definition["value_decimals"])
+                if aggregation == "RATIO":
+                    want = (round_half_up(multiplier * row["numerator"] / row["denominator"],
+                                          decimals) if row["denominator"] else None)
+                    assert close(row["value"], want), (where, row["breakdown_value"])
+                elif aggregation == "STOCK":
+                    assert close(row["value"], round_half_up(multiplier * row["numerator"],
+                                                             decimals)), where
+                achievement, status = expected_light(definition, row["value"], row["target"])
+                assert close(row["achievement_pct"], achievement), (where, row["breakdown_value"])
+                assert row["status"] == status, (where, row["breakdown_value"])
+            checked[(fact["grain"], aggregation, breakdown)] += 1 if rows else 0
+    assert dict(slices) == {}  # every slice belongs to a tenant row of an enabled KPI
+    for grain in PERIOD_COLUMNS:
+        for breakdown in REQUEST_BREAKDOWNS:
+            for aggregation in ("RATIO", "PERCENTILE", "STOCK"):
+                assert checked[(grain, aggregation, breakdown)] >= 20, (grain, breakdown)
+        for breakdown in DEPLOYMENT_BREAKDOWNS:
+            assert checked[(grain, "RATIO", breakdown)] >= 10, (grain, breakdown)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_flow_breakdowns_match_their_contributions(engine, built, tmp_path_factory) -> None:
+    """Recomputed here from fct_kpi_contributions (itself checked against the oracle):
+    the flow KPIs' slices are exactly the values with a measurement in the period; a
+    ratio's sums are its measurements' sums, a percentile the percentile of its own
+    measured values (worked out here), rounded as the KPI says."""
+    warehouse = get_built(built, engine, tmp_path_factory)
+    definitions = kpi_definitions()
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in warehouse.query("select * from marts.fct_kpi_contributions"):
+        for grain, column in PERIOD_COLUMNS.items():
+            for breakdown, attribute in breakdowns_of(row["kpi_name"]).items():
+                groups[(row["tenant_id"], row["kpi_name"], grain, row[column], breakdown,
+                        breakdown_value(row[attribute]))].append(row)
+    actual = {
+        (r["tenant_id"], r["kpi_name"], r["grain"], r["period_start"], r["breakdown"],
+         r["breakdown_value"]): r
+        for r in warehouse.query("select * from marts.fct_kpi_breakdowns"
+                                 " where kpi_name <> 'SR_BACKLOG'")
+    }
+    assert set(actual) == set(groups)
+    assert "(none)" in {key[5] for key in actual}  # the demo data has requests without a team
+    percentiles = 0
+    for key, rows in groups.items():
+        got, definition = actual[key], definitions[key[1]]
+        multiplier = float(definition["value_multiplier"])
+        decimals = int(definition["value_decimals"])
+        if definition["aggregation"] == "PERCENTILE":
+            pct = percentile_cont([r["measured_value"] for r in rows],
+                                  float(definition["percentile"]))
+            assert got["denominator"] == len(rows), key
+            assert close(got["value"], round_half_up(multiplier * pct, decimals)), key
+            percentiles += len(rows) > 2
+        else:
+            numerator = math.fsum(r["numerator"] for r in rows)
+            denominator = math.fsum(r["denominator"] for r in rows)
+            assert math.isclose(got["numerator"], numerator, abs_tol=1e-6), key
+            assert got["denominator"] == denominator, key
+            assert close(got["value"], round_half_up(multiplier * numerator / denominator,
+                                                     decimals)), key
+    assert percentiles > 500  # slices of several values, where interpolation matters
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_backlog_breakdowns_match_reference(engine, built, expected, raw,
+                                            tmp_path_factory) -> None:
+    """SR_BACKLOG by breakdown: for every tenant period, the requests the oracle holds
+    open at the period's cutoff (its end in the tenant's timezone, or as_of), counted by
+    each breakdown's value; a value with no open request has no row."""
+    warehouse = get_built(built, engine, tmp_path_factory)
+    seeds = load_seeds(Warehouse.seed_dir())
+    zones = {int(t["tenant_id"]): t["timezone"] for t in seeds["tenants"]}
+    requests = {r["sr_id"]: r for r in raw["service_requests"]}
+    attributes = {  # the request's breakdown values, as staging delivers its attributes
+        sr_id: {"TEAM": breakdown_value(requests[sr_id]["team"]),
+                "SERVICE": breakdown_value(requests[sr_id]["service"]),
+                "PRIORITY": breakdown_value(raw_code(requests[sr_id]["priority"])),
+                "REQUEST_TYPE": breakdown_value(raw_code(requests[sr_id]["request_type"]))}
+        for sr_id in expected.request_facts
+    }
+    actual: dict[tuple, dict[str, float]] = defaultdict(dict)
+    for row in warehouse.query("select * from marts.fct_kpi_breakdowns"
+                               " where kpi_name = 'SR_BACKLOG'"):
+        actual[(row["tenant_id"], row["grain"], row["period_start"], row["breakdown"])][
+            row["breakdown_value"]] = row["numerator"]
+    facts = warehouse.query("select * from marts.fct_kpi_values where kpi_name = 'SR_BACKLOG'")
+    by_tenant: dict[int, list[int]] = defaultdict(list)
+    for sr_id, facts_of_request in expected.request_facts.items():
+        by_tenant[facts_of_request["tenant_id"]].append(sr_id)
+    compared = 0
+    for fact in facts:
+        tenant = fact["tenant_id"]
+        zone = ZoneInfo(zones.get(tenant, "UTC"))
+        end = datetime.combine(fact["period_end"], datetime.min.time(), tzinfo=zone)
+        cutoff = min(end.astimezone(UTC).replace(tzinfo=None), AS_OF)
+        open_now = [sr_id for sr_id in by_tenant[tenant]
+                    if any(a < cutoff and (b is None or cutoff <= b)
+                           for a, b in expected.request_facts[sr_id]["open_intervals"])]
+        assert len(open_now) == fact["numerator"], (tenant, fact["grain"], fact["period_start"])
+        for breakdown in REQUEST_BREAKDOWNS:
+            want: dict[str, float] = defaultdict(float)
+            for sr_id in open_now:
+                want[attributes[sr_id][breakdown]] += 1
+            key = (tenant, fact["grain"], fact["period_start"], breakdown)
+            assert actual.pop(key, {}) == dict(want), key
+            compared += len(want)
+    assert actual == {}
+    assert compared > 1000
 
 
 # last in the module: it moves the shared warehouses a day on
