@@ -129,7 +129,9 @@ def test_engines_give_identical_marts(built, tmp_path_factory) -> None:
                        ("kpi_scorecard", "tenant_id, kpi_name"),
                        ("tenant_kpi_status", "tenant_id"),
                        ("dim_kpi", "kpi_name"),
-                       ("fct_kpi_contributions", "kpi_name, measurement_key")):
+                       ("fct_kpi_contributions", "kpi_name, measurement_key"),
+                       ("fct_kpi_breakdowns", "tenant_id, kpi_name, grain, period_start, "
+                                              "breakdown, breakdown_value")):
         sql = f"select * from marts.{table} order by {key}"
         duck_rows = [{k: normalise(v) for k, v in r.items() if k != "calculated_at"}
                      for r in duck.query(sql)]
@@ -458,28 +460,150 @@ def test_backlog_breakdowns_match_reference(engine, built, expected, raw,
 
 # last in the module: it moves the shared warehouses a day on
 @pytest.mark.parametrize("engine", ENGINES)
-def test_windowed_contributions_equal_a_full_build(engine, built, tmp_path_factory) -> None:
+def test_windowed_drill_down_and_breakdowns_equal_a_full_build(engine, built,
+                                                               tmp_path_factory) -> None:
     """The next day's windowed run (Dagster's daily partition, through the env, with the
     default lookback) rewrites only the rows of the requests it reprocesses (and the
-    deployments), and leaves exactly the rows of a full build of the same as_of."""
+    deployments) in fct_kpi_contributions, only the periods overlapping the window in
+    fct_kpi_breakdowns, and leaves exactly the rows of a full build of the same as_of."""
     warehouse = get_built(built, engine, tmp_path_factory)
-    sql = "select * from marts.fct_kpi_contributions"
+    marts = ("fct_kpi_contributions", "fct_kpi_breakdowns")
+    selection = ("--select", "+fct_kpi_contributions", "+fct_kpi_breakdowns")
 
-    def stored() -> list[tuple]:
-        return sorted(tuple(normalise(v) for v in row.values()) for row in warehouse.query(sql))
+    def stored(table: str) -> list[tuple]:
+        # when the row was written and for which as_of: a full build restamps every row,
+        # a windowed run those of its periods (as in fct_kpi_values)
+        return sorted(tuple(normalise(v) for k, v in row.items()
+                            if k not in ("calculated_at", "as_of"))
+                      for row in warehouse.query(f"select * from marts.{table}"))
 
-    before = stored()
+    before = {table: stored(table) for table in marts}
+    first_calculation = warehouse.query(
+        "select min(calculated_at) as at from marts.fct_kpi_breakdowns")[0]["at"]
     next_day = AS_OF + timedelta(days=1)
     with patched_env({"KPI_MIN_DATE": next_day.date().isoformat(),
                       "KPI_MAX_DATE": (next_day.date() + timedelta(days=1)).isoformat()}):
-        warehouse.build(next_day.strftime("%Y-%m-%dT%H:%M:%SZ"), "--select",
-                        "+fct_kpi_contributions", "--exclude-resource-type", "unit_test")
-    windowed = stored()
+        warehouse.build(next_day.strftime("%Y-%m-%dT%H:%M:%SZ"), *selection,
+                        "--exclude-resource-type", "unit_test")
+    windowed = {table: stored(table) for table in marts}
     changed = warehouse.query(
         "select (select count(*) from intermediate.int_service_requests__changed) as changed,"
         " (select count(*) from staging.stg_itsm__service_requests) as requests")[0]
     assert 0 < changed["changed"] < changed["requests"] / 4  # a windowed run indeed
-    assert windowed != before  # the day brought resolutions and deployments
-    warehouse.dbt("run", "--select", "+fct_kpi_contributions",
-                  as_of=next_day.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    assert windowed == stored()
+    # the breakdowns kept the rows of the periods before the window's (a daily run
+    # recomputes the days, weeks and months overlapping it, with the lookback)
+    [kept] = warehouse.query(
+        "select count(*) as rows, max(period_end) as last_end from marts.fct_kpi_breakdowns"
+        f" where calculated_at = timestamp '{first_calculation}'")
+    assert kept["rows"] > len(windowed["fct_kpi_breakdowns"]) / 2
+    assert kept["last_end"] <= next_day.date() - timedelta(days=2)
+    for table in marts:
+        assert windowed[table] != before[table], table  # the day brought changes
+    warehouse.dbt("run", *selection, as_of=next_day.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    for table in marts:
+        assert windowed[table] == stored(table), table
+
+
+# -- the breakdowns, worked by hand ----------------------------------------------------
+
+HAND_AS_OF = "2024-04-15T12:00:00Z"
+# the demo seeds' targets, with DEPLOY_SUCCESS_RATE disabled for tenant 1 (Seoul, UTC+9)
+HAND_TARGETS = (REPO_ROOT / "seeds" / "kpi_targets.csv").read_text().rstrip("\n") + (
+    "\n1,DEPLOY_SUCCESS_RATE,95,,,false\n")
+
+
+def _hand_request(sr_id: int, tenant: int, request_type: str, priority: str, team: str | None,
+                  service: str, created: str, resolved: str | None) -> dict:
+    return {"sr_id": sr_id, "tenant_id": tenant, "request_type": request_type,
+            "priority": priority, "status": "DONE" if resolved else "OPEN",
+            "service": service, "team": team, "assignee_id": None,
+            "created_at": datetime.fromisoformat(created),
+            "updated_at": datetime.fromisoformat(resolved or created),
+            "resolved_at": datetime.fromisoformat(resolved) if resolved else None,
+            "caused_by_deployment_id": None}
+
+
+HAND_REQUESTS = [  # UTC; all on the same local day in Seoul
+    _hand_request(1, 1, "INCIDENT", "P2", "alpha", "email", "2024-03-04 01:00", "2024-03-04 05:00"),
+    _hand_request(2, 1, "INCIDENT", "P3", None, "email", "2024-03-05 01:00", "2024-03-05 03:00"),
+    _hand_request(3, 1, "INCIDENT", "P2", "beta", "vpn", "2024-04-02 01:00", "2024-04-02 02:00"),
+    # open at as_of: in the backlog, and its team has nothing resolved
+    _hand_request(4, 1, "SERVICE_REQUEST", "P3", "gamma", "vpn", "2024-04-03 01:00", None),
+]
+HAND_EVENTS = [
+    {"event_id": 10 * r["sr_id"] + n, "sr_id": r["sr_id"], "tenant_id": r["tenant_id"],
+     "event_at": at, "event_type": "STATUS", "new_status": status, "new_assignee_id": None}
+    for r in HAND_REQUESTS
+    for n, (at, status) in enumerate([(r["created_at"], "OPEN"), (r["resolved_at"], "DONE")])
+    if at is not None
+]
+HAND_DEPLOYMENTS = [
+    # tenant 1 has DEPLOY_SUCCESS_RATE disabled: no breakdown rows
+    {"deployment_id": 11, "tenant_id": 1, "service": "web", "environment": "production",
+     "status": "FAILED", "started_at": datetime(2024, 3, 6, 1), "finished_at": datetime(2024, 3, 6, 2),
+     "commit_at": None},
+    {"deployment_id": 21, "tenant_id": 2, "service": "web", "environment": "production",
+     "status": "DEPLOYED", "started_at": datetime(2024, 3, 6, 15),
+     "finished_at": datetime(2024, 3, 6, 16), "commit_at": None},
+]
+MARCH, APRIL = datetime(2024, 3, 1).date(), datetime(2024, 4, 1).date()
+# (tenant, KPI, month, breakdown, value) -> numerator, denominator, value; worked out by
+# hand: MTTR hours 4 (alpha), 2 (no team), 1 (beta); every resolved request a first-contact
+# resolution; request 4 open from 3 April
+HAND_MONTHLY_BY_TEAM = {
+    (1, "MTTR", MARCH, "alpha"): (4.0, 1.0, 4.0),
+    (1, "MTTR", MARCH, "(none)"): (2.0, 1.0, 2.0),
+    (1, "MTTR", APRIL, "beta"): (1.0, 1.0, 1.0),  # alpha: nothing in April, no row
+    (1, "MTTR_MEDIAN", MARCH, "alpha"): (None, 1.0, 4.0),
+    (1, "MTTR_MEDIAN", MARCH, "(none)"): (None, 1.0, 2.0),
+    (1, "MTTR_MEDIAN", APRIL, "beta"): (None, 1.0, 1.0),
+    (1, "FCR", MARCH, "alpha"): (1.0, 1.0, 100.0),
+    (1, "FCR", MARCH, "(none)"): (1.0, 1.0, 100.0),
+    (1, "FCR", APRIL, "beta"): (1.0, 1.0, 100.0),
+    # March ends with nothing open: no row; gamma has a backlog row and no flow row
+    (1, "SR_BACKLOG", APRIL, "gamma"): (1.0, None, 1.0),
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_breakdowns_worked_by_hand(engine, tmp_path) -> None:
+    warehouse = Warehouse(engine, tmp_path)
+    try:
+        warehouse.write_file("seeds/kpi_targets.csv", HAND_TARGETS)
+        warehouse.load_raw({"service_requests": HAND_REQUESTS, "sr_events": HAND_EVENTS,
+                            "deployments": HAND_DEPLOYMENTS})
+        warehouse.build(HAND_AS_OF, "--exclude-resource-type", "unit_test")
+        rows = warehouse.query(
+            "select * from marts.fct_kpi_breakdowns where grain = 'MONTHLY'"
+            " and kpi_name in ('MTTR', 'MTTR_MEDIAN', 'FCR', 'SR_BACKLOG')"
+            " and breakdown = 'TEAM'")
+        got = {(r["tenant_id"], r["kpi_name"], r["period_start"], r["breakdown_value"]):
+               (r["numerator"], r["denominator"], r["value"]) for r in rows}
+        assert got == HAND_MONTHLY_BY_TEAM
+        by_key = {(r["kpi_name"], r["period_start"], r["breakdown_value"]): r for r in rows}
+        # the tenant's target and the KPI's light: MTTR 4 h against 4 is GREEN, 2 h too
+        assert (by_key[("MTTR", MARCH, "alpha")]["target"],
+                by_key[("MTTR", MARCH, "alpha")]["status"]) == (4.0, "GREEN")
+        assert by_key[("SR_BACKLOG", APRIL, "gamma")]["status"] == "GREEN"  # 1 against 10
+        [march] = warehouse.query(
+            "select numerator, denominator, value from marts.fct_kpi_values where tenant_id = 1"
+            " and kpi_name = 'MTTR' and grain = 'MONTHLY' and period_start = date '2024-03-01'")
+        assert (march["numerator"], march["denominator"], march["value"]) == (6.0, 2.0, 3.0)
+        others = {(r["breakdown"], r["breakdown_value"]): (r["numerator"], r["value"])
+                  for r in warehouse.query(
+                      "select * from marts.fct_kpi_breakdowns where tenant_id = 1"
+                      " and kpi_name = 'MTTR' and grain = 'MONTHLY'"
+                      " and period_start = date '2024-03-01' and breakdown <> 'TEAM'")}
+        assert others == {("SERVICE", "email"): (6.0, 3.0), ("PRIORITY", "P2"): (4.0, 4.0),
+                          ("PRIORITY", "P3"): (2.0, 2.0), ("REQUEST_TYPE", "INCIDENT"): (6.0, 3.0)}
+        # deployments: tenant 1's KPI is disabled, tenant 2's (6 March in New York) is not
+        deployments = {(r["tenant_id"], r["grain"], r["breakdown"], r["breakdown_value"]):
+                       r["value"] for r in warehouse.query(
+                           "select * from marts.fct_kpi_breakdowns"
+                           " where kpi_name = 'DEPLOY_SUCCESS_RATE'")}
+        assert deployments == {
+            (2, grain, breakdown, value): 100.0
+            for grain in ("DAILY", "WEEKLY", "MONTHLY")
+            for breakdown, value in (("SERVICE", "web"), ("ENVIRONMENT", "production"))}
+    finally:
+        warehouse.drop()
