@@ -458,6 +458,26 @@ def test_backlog_breakdowns_match_reference(engine, built, expected, raw,
     assert compared > 1000
 
 
+
+def test_breakdown_read_goes_by_its_index(built, tmp_path_factory) -> None:
+    """PostgreSQL: the index declared in the model's yml, and the read "one tenant, one
+    KPI, one month, by team" can go by it."""
+    warehouse = get_built(built, "postgres", tmp_path_factory)
+    [index] = warehouse.query("select indexdef from pg_indexes where schemaname = 'marts'"
+                              " and tablename = 'fct_kpi_breakdowns'")
+    assert index["indexdef"].endswith("(tenant_id, kpi_name, grain, period_start, breakdown)")
+    read = ("select breakdown_value, value, status, denominator from marts.fct_kpi_breakdowns"
+            " where tenant_id = 1 and kpi_name = 'MTTR' and grain = 'MONTHLY'"
+            " and period_start = date '2026-04-01' and breakdown = 'TEAM'"
+            " order by value desc")
+    assert len(warehouse.query(read)) >= 3
+    with warehouse.connect() as conn:
+        cursor = conn.cursor()
+        cursor.execute("set enable_seqscan = off")
+        cursor.execute("explain " + read)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index" in plan and "Seq Scan" not in plan, plan
+
 # last in the module: it moves the shared warehouses a day on
 @pytest.mark.parametrize("engine", ENGINES)
 def test_windowed_drill_down_and_breakdowns_equal_a_full_build(engine, built,
