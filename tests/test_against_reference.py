@@ -643,5 +643,16 @@ def test_breakdowns_worked_by_hand(engine, tmp_path) -> None:
             (2, grain, breakdown, value): 100.0
             for grain in ("DAILY", "WEEKLY", "MONTHLY")
             for breakdown, value in (("SERVICE", "web"), ("ENVIRONMENT", "production"))}
+        # var breakdown_grains: a run with MONTHLY alone leaves the monthly rows as they
+        # were, and no other grain
+        monthly = "select * from marts.fct_kpi_breakdowns where grain = 'MONTHLY'"
+        before = sorted(repr(sorted((k, v) for k, v in r.items() if k != "calculated_at"))
+                        for r in warehouse.query(monthly))
+        warehouse.dbt("run", "--select", "fct_kpi_breakdowns", as_of=HAND_AS_OF,
+                      variables={"breakdown_grains": ["MONTHLY"]})
+        assert {r["grain"] for r in warehouse.query(
+            "select distinct grain from marts.fct_kpi_breakdowns")} == {"MONTHLY"}
+        assert sorted(repr(sorted((k, v) for k, v in r.items() if k != "calculated_at"))
+                      for r in warehouse.query(monthly)) == before
     finally:
         warehouse.drop()
