@@ -565,6 +565,10 @@ HAND_REQUESTS = [  # UTC; all on the same local day in Seoul
     _hand_request(1, 1, "INCIDENT", "P2", "alpha", "email", "2024-03-04 01:00", "2024-03-04 05:00"),
     _hand_request(2, 1, "INCIDENT", "P3", None, "email", "2024-03-05 01:00", "2024-03-05 03:00"),
     _hand_request(3, 1, "INCIDENT", "P2", "beta", "vpn", "2024-04-02 01:00", "2024-04-02 02:00"),
+    # the same team with spaces around it, and an empty team
+    _hand_request(5, 1, "INCIDENT", "P2", " alpha  ", "email", "2024-03-06 01:00",
+                  "2024-03-06 03:00"),
+    _hand_request(6, 1, "INCIDENT", "P3", "", "email", "2024-03-07 01:00", "2024-03-07 07:00"),
     # open at as_of: in the backlog, and its team has nothing resolved
     _hand_request(4, 1, "SERVICE_REQUEST", "P3", "gamma", "vpn", "2024-04-03 01:00", None),
 ]
@@ -586,17 +590,17 @@ HAND_DEPLOYMENTS = [
 ]
 MARCH, APRIL = datetime(2024, 3, 1).date(), datetime(2024, 4, 1).date()
 # (tenant, KPI, month, breakdown, value) -> numerator, denominator, value; worked out by
-# hand: MTTR hours 4 (alpha), 2 (no team), 1 (beta); every resolved request a first-contact
-# resolution; request 4 open from 3 April
+# hand: MTTR hours 4 and 2 (alpha), 2 and 6 (no team: null, empty), 1 (beta); every
+# resolved request a first-contact resolution; request 4 open from 3 April
 HAND_MONTHLY_BY_TEAM = {
-    (1, "MTTR", MARCH, "alpha"): (4.0, 1.0, 4.0),
-    (1, "MTTR", MARCH, "(none)"): (2.0, 1.0, 2.0),
+    (1, "MTTR", MARCH, "alpha"): (6.0, 2.0, 3.0),
+    (1, "MTTR", MARCH, "(none)"): (8.0, 2.0, 4.0),
     (1, "MTTR", APRIL, "beta"): (1.0, 1.0, 1.0),  # alpha: nothing in April, no row
-    (1, "MTTR_MEDIAN", MARCH, "alpha"): (None, 1.0, 4.0),
-    (1, "MTTR_MEDIAN", MARCH, "(none)"): (None, 1.0, 2.0),
+    (1, "MTTR_MEDIAN", MARCH, "alpha"): (None, 2.0, 3.0),
+    (1, "MTTR_MEDIAN", MARCH, "(none)"): (None, 2.0, 4.0),
     (1, "MTTR_MEDIAN", APRIL, "beta"): (None, 1.0, 1.0),
-    (1, "FCR", MARCH, "alpha"): (1.0, 1.0, 100.0),
-    (1, "FCR", MARCH, "(none)"): (1.0, 1.0, 100.0),
+    (1, "FCR", MARCH, "alpha"): (2.0, 2.0, 100.0),
+    (1, "FCR", MARCH, "(none)"): (2.0, 2.0, 100.0),
     (1, "FCR", APRIL, "beta"): (1.0, 1.0, 100.0),
     # March ends with nothing open: no row; gamma has a backlog row and no flow row
     (1, "SR_BACKLOG", APRIL, "gamma"): (1.0, None, 1.0),
@@ -619,21 +623,22 @@ def test_breakdowns_worked_by_hand(engine, tmp_path) -> None:
                (r["numerator"], r["denominator"], r["value"]) for r in rows}
         assert got == HAND_MONTHLY_BY_TEAM
         by_key = {(r["kpi_name"], r["period_start"], r["breakdown_value"]): r for r in rows}
-        # the tenant's target and the KPI's light: MTTR 4 h against 4 is GREEN, 2 h too
+        # the tenant's target and the KPI's light: 3 h against 4 is GREEN
         assert (by_key[("MTTR", MARCH, "alpha")]["target"],
                 by_key[("MTTR", MARCH, "alpha")]["status"]) == (4.0, "GREEN")
         assert by_key[("SR_BACKLOG", APRIL, "gamma")]["status"] == "GREEN"  # 1 against 10
         [march] = warehouse.query(
             "select numerator, denominator, value from marts.fct_kpi_values where tenant_id = 1"
             " and kpi_name = 'MTTR' and grain = 'MONTHLY' and period_start = date '2024-03-01'")
-        assert (march["numerator"], march["denominator"], march["value"]) == (6.0, 2.0, 3.0)
+        assert (march["numerator"], march["denominator"], march["value"]) == (14.0, 4.0, 3.5)
         others = {(r["breakdown"], r["breakdown_value"]): (r["numerator"], r["value"])
                   for r in warehouse.query(
                       "select * from marts.fct_kpi_breakdowns where tenant_id = 1"
                       " and kpi_name = 'MTTR' and grain = 'MONTHLY'"
                       " and period_start = date '2024-03-01' and breakdown <> 'TEAM'")}
-        assert others == {("SERVICE", "email"): (6.0, 3.0), ("PRIORITY", "P2"): (4.0, 4.0),
-                          ("PRIORITY", "P3"): (2.0, 2.0), ("REQUEST_TYPE", "INCIDENT"): (6.0, 3.0)}
+        assert others == {("SERVICE", "email"): (14.0, 3.5), ("PRIORITY", "P2"): (6.0, 3.0),
+                          ("PRIORITY", "P3"): (8.0, 4.0),
+                          ("REQUEST_TYPE", "INCIDENT"): (14.0, 3.5)}
         # deployments: tenant 1's KPI is disabled, tenant 2's (6 March in New York) is not
         deployments = {(r["tenant_id"], r["grain"], r["breakdown"], r["breakdown_value"]):
                        r["value"] for r in warehouse.query(
