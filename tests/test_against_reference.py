@@ -9,8 +9,9 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from harness import ENGINES, REPO_ROOT, Warehouse, normalise, patched_env
@@ -20,6 +21,7 @@ from reference.kpi_reference import (
     percentile_cont,
     period_start_of,
     round_half_up,
+    traffic_light,
 )
 
 from itsm_kpi import demo_data
@@ -127,7 +129,9 @@ def test_engines_give_identical_marts(built, tmp_path_factory) -> None:
                        ("kpi_scorecard", "tenant_id, kpi_name"),
                        ("tenant_kpi_status", "tenant_id"),
                        ("dim_kpi", "kpi_name"),
-                       ("fct_kpi_contributions", "kpi_name, measurement_key")):
+                       ("fct_kpi_contributions", "kpi_name, measurement_key"),
+                       ("fct_kpi_breakdowns", "tenant_id, kpi_name, grain, period_start, "
+                                              "breakdown, breakdown_value")):
         sql = f"select * from marts.{table} order by {key}"
         duck_rows = [{k: normalise(v) for k, v in r.items() if k != "calculated_at"}
                      for r in duck.query(sql)]
@@ -276,30 +280,384 @@ def test_readme_drill_down_example(engine, built, tmp_path_factory) -> None:
         assert "Index" in plan and "Seq Scan" not in plan, plan
 
 
+# -- the breakdowns: fct_kpi_breakdowns ------------------------------------------------
+
+REQUEST_BREAKDOWNS = {"TEAM": "team", "SERVICE": "service", "PRIORITY": "priority",
+                      "REQUEST_TYPE": "request_type"}
+DEPLOYMENT_BREAKDOWNS = {"SERVICE": "service", "ENVIRONMENT": "environment"}
+
+
+def breakdowns_of(kpi_name: str) -> dict[str, str]:
+    """The breakdowns of a KPI's measurements, each with the attribute it reads."""
+    return DEPLOYMENT_BREAKDOWNS if kpi_name == "DEPLOY_SUCCESS_RATE" else REQUEST_BREAKDOWNS
+
+
+def breakdown_value(attribute: Any) -> str:
+    """The issue's rule: the attribute's text trimmed, case kept, '(none)' when null or
+    empty."""
+    text = attribute.strip() if isinstance(attribute, str) else attribute
+    return "(none)" if text is None or text == "" else str(text)
+
+
+def expected_light(definition: dict, value: Any, target: float) -> tuple[Any, str]:
+    """Achievement and light of a value, by the oracle's rules for the KPI."""
+    return traffic_light(value, target, definition["direction"],
+                         float(definition["green_threshold_pct"]),
+                         float(definition["yellow_threshold_pct"]),
+                         float(definition["lower_better_yellow_ratio"]))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_breakdowns_add_up_to_the_facts(engine, built, tmp_path_factory) -> None:
+    """For every grain and breakdown: a RATIO KPI's slices add up (numerator and
+    denominator) to the tenant's row, SR_BACKLOG's levels to the tenant's backlog, a
+    percentile's counts to the tenant's count; every slice has the tenant's period, target
+    and direction, its value worked out from its own sums, the light of that value; and no
+    slice lies outside a tenant row."""
+    warehouse = get_built(built, engine, tmp_path_factory)
+    definitions = kpi_definitions()
+    slices: dict[tuple, list[dict]] = defaultdict(list)
+    for row in warehouse.query("select * from marts.fct_kpi_breakdowns"):
+        slices[(row["tenant_id"], row["kpi_name"], row["grain"], row["period_start"],
+                row["breakdown"])].append(row)
+    checked: dict[tuple[str, str, str], int] = defaultdict(int)
+    for fact in warehouse.query("select * from marts.fct_kpi_values"):
+        definition = definitions[fact["kpi_name"]]
+        aggregation = definition["aggregation"]
+        key = (fact["tenant_id"], fact["kpi_name"], fact["grain"], fact["period_start"])
+        for breakdown in breakdowns_of(fact["kpi_name"]):
+            rows = slices.pop((*key, breakdown), [])
+            where = (*key, breakdown)
+            for row in rows:
+                for column in ("period_end", "is_complete", "target", "direction"):
+                    assert row[column] == fact[column], (where, column)
+            if aggregation == "PERCENTILE":
+                assert all(r["numerator"] is None for r in rows), where
+                assert sum(r["denominator"] for r in rows) == fact["denominator"], where
+                assert all(r["denominator"] >= 1 for r in rows), where
+            else:
+                assert math.isclose(math.fsum(r["numerator"] for r in rows), fact["numerator"],
+                                    rel_tol=1e-9, abs_tol=1e-6), where
+                if aggregation == "RATIO":
+                    assert math.isclose(math.fsum(r["denominator"] for r in rows),
+                                        fact["denominator"], abs_tol=1e-9), where
+                else:
+                    assert all(r["denominator"] is None for r in rows), where
+                if aggregation == "STOCK":  # a row only for a value with open requests
+                    assert all(r["numerator"] >= 1 for r in rows), where
+            for row in rows:
+                multiplier = float(definition["value_multiplier"])
+                decimals = int(definition["value_decimals"])
+                if aggregation == "RATIO":
+                    want = (round_half_up(multiplier * row["numerator"] / row["denominator"],
+                                          decimals) if row["denominator"] else None)
+                    assert close(row["value"], want), (where, row["breakdown_value"])
+                elif aggregation == "STOCK":
+                    assert close(row["value"], round_half_up(multiplier * row["numerator"],
+                                                             decimals)), where
+                achievement, status = expected_light(definition, row["value"], row["target"])
+                assert close(row["achievement_pct"], achievement), (where, row["breakdown_value"])
+                assert row["status"] == status, (where, row["breakdown_value"])
+            checked[(fact["grain"], aggregation, breakdown)] += 1 if rows else 0
+    assert dict(slices) == {}  # every slice belongs to a tenant row of an enabled KPI
+    for grain in PERIOD_COLUMNS:
+        for breakdown in REQUEST_BREAKDOWNS:
+            for aggregation in ("RATIO", "PERCENTILE", "STOCK"):
+                assert checked[(grain, aggregation, breakdown)] >= 20, (grain, breakdown)
+        for breakdown in DEPLOYMENT_BREAKDOWNS:
+            assert checked[(grain, "RATIO", breakdown)] >= 10, (grain, breakdown)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_flow_breakdowns_match_their_contributions(engine, built, tmp_path_factory) -> None:
+    """Recomputed here from fct_kpi_contributions (itself checked against the oracle):
+    the flow KPIs' slices are exactly the values with a measurement in the period; a
+    ratio's sums are its measurements' sums, a percentile the percentile of its own
+    measured values (worked out here), rounded as the KPI says."""
+    warehouse = get_built(built, engine, tmp_path_factory)
+    definitions = kpi_definitions()
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in warehouse.query("select * from marts.fct_kpi_contributions"):
+        for grain, column in PERIOD_COLUMNS.items():
+            for breakdown, attribute in breakdowns_of(row["kpi_name"]).items():
+                groups[(row["tenant_id"], row["kpi_name"], grain, row[column], breakdown,
+                        breakdown_value(row[attribute]))].append(row)
+    actual = {
+        (r["tenant_id"], r["kpi_name"], r["grain"], r["period_start"], r["breakdown"],
+         r["breakdown_value"]): r
+        for r in warehouse.query("select * from marts.fct_kpi_breakdowns"
+                                 " where kpi_name <> 'SR_BACKLOG'")
+    }
+    assert set(actual) == set(groups)
+    assert "(none)" in {key[5] for key in actual}  # the demo data has requests without a team
+    percentiles = 0
+    for key, rows in groups.items():
+        got, definition = actual[key], definitions[key[1]]
+        multiplier = float(definition["value_multiplier"])
+        decimals = int(definition["value_decimals"])
+        if definition["aggregation"] == "PERCENTILE":
+            pct = percentile_cont([r["measured_value"] for r in rows],
+                                  float(definition["percentile"]))
+            assert got["denominator"] == len(rows), key
+            assert close(got["value"], round_half_up(multiplier * pct, decimals)), key
+            percentiles += len(rows) > 2
+        else:
+            numerator = math.fsum(r["numerator"] for r in rows)
+            denominator = math.fsum(r["denominator"] for r in rows)
+            assert math.isclose(got["numerator"], numerator, abs_tol=1e-6), key
+            assert got["denominator"] == denominator, key
+            assert close(got["value"], round_half_up(multiplier * numerator / denominator,
+                                                     decimals)), key
+    assert percentiles > 500  # slices of several values, where interpolation matters
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_backlog_breakdowns_match_reference(engine, built, expected, raw,
+                                            tmp_path_factory) -> None:
+    """SR_BACKLOG by breakdown: for every tenant period, the requests the oracle holds
+    open at the period's cutoff (its end in the tenant's timezone, or as_of), counted by
+    each breakdown's value; a value with no open request has no row."""
+    warehouse = get_built(built, engine, tmp_path_factory)
+    seeds = load_seeds(Warehouse.seed_dir())
+    zones = {int(t["tenant_id"]): t["timezone"] for t in seeds["tenants"]}
+    requests = {r["sr_id"]: r for r in raw["service_requests"]}
+    attributes = {  # the request's breakdown values, as staging delivers its attributes
+        sr_id: {"TEAM": breakdown_value(requests[sr_id]["team"]),
+                "SERVICE": breakdown_value(requests[sr_id]["service"]),
+                "PRIORITY": breakdown_value(raw_code(requests[sr_id]["priority"])),
+                "REQUEST_TYPE": breakdown_value(raw_code(requests[sr_id]["request_type"]))}
+        for sr_id in expected.request_facts
+    }
+    actual: dict[tuple, dict[str, float]] = defaultdict(dict)
+    for row in warehouse.query("select * from marts.fct_kpi_breakdowns"
+                               " where kpi_name = 'SR_BACKLOG'"):
+        actual[(row["tenant_id"], row["grain"], row["period_start"], row["breakdown"])][
+            row["breakdown_value"]] = row["numerator"]
+    facts = warehouse.query("select * from marts.fct_kpi_values where kpi_name = 'SR_BACKLOG'")
+    by_tenant: dict[int, list[int]] = defaultdict(list)
+    for sr_id, facts_of_request in expected.request_facts.items():
+        by_tenant[facts_of_request["tenant_id"]].append(sr_id)
+    compared = 0
+    for fact in facts:
+        tenant = fact["tenant_id"]
+        zone = ZoneInfo(zones.get(tenant, "UTC"))
+        end = datetime.combine(fact["period_end"], datetime.min.time(), tzinfo=zone)
+        cutoff = min(end.astimezone(UTC).replace(tzinfo=None), AS_OF)
+        open_now = [sr_id for sr_id in by_tenant[tenant]
+                    if any(a < cutoff and (b is None or cutoff <= b)
+                           for a, b in expected.request_facts[sr_id]["open_intervals"])]
+        assert len(open_now) == fact["numerator"], (tenant, fact["grain"], fact["period_start"])
+        for breakdown in REQUEST_BREAKDOWNS:
+            want: dict[str, float] = defaultdict(float)
+            for sr_id in open_now:
+                want[attributes[sr_id][breakdown]] += 1
+            key = (tenant, fact["grain"], fact["period_start"], breakdown)
+            assert actual.pop(key, {}) == dict(want), key
+            compared += len(want)
+    assert actual == {}
+    assert compared > 1000
+
+
+
+
+def readme_breakdown_sql() -> str:
+    """The sql block of the README's breakdown example, as written."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("### Breakdowns: which team or service", 1)[1].split("\n### ", 1)[0]
+    [sql] = re.findall(r"```sql\n(.*?)```", section, re.DOTALL)
+    return sql
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_readme_breakdown_example(engine, built, tmp_path_factory) -> None:
+    """The README's read "one tenant, one KPI, one month, by team", run as written: the
+    teams' incidents add up to the month's MTTR row, worst first; on PostgreSQL the
+    index declared in the model's yml, and the read can go by it."""
+    warehouse = get_built(built, engine, tmp_path_factory)
+    read = readme_breakdown_sql()
+    rows = warehouse.query(read)
+    fact = warehouse.query(
+        "select numerator, denominator from marts.fct_kpi_values where tenant_id = 1"
+        " and kpi_name = 'MTTR' and grain = 'MONTHLY' and period_start = date '2026-04-01'")[0]
+    assert len(rows) >= 3
+    assert sum(r["incidents"] for r in rows) == fact["denominator"]
+    hours = [r["mttr_hours"] for r in rows]
+    assert hours == sorted(hours, reverse=True)
+    assert len({r["team"] for r in rows}) == len(rows)
+    if engine == "postgres":
+        [index] = warehouse.query("select indexdef from pg_indexes where schemaname = 'marts'"
+                                  " and tablename = 'fct_kpi_breakdowns'")
+        assert index["indexdef"].endswith(
+            "(tenant_id, kpi_name, grain, period_start, breakdown)")
+        with warehouse.connect() as conn:
+            cursor = conn.cursor()
+            cursor.execute("set enable_seqscan = off")
+            cursor.execute("explain " + read)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Index" in plan and "Seq Scan" not in plan, plan
+
 # last in the module: it moves the shared warehouses a day on
 @pytest.mark.parametrize("engine", ENGINES)
-def test_windowed_contributions_equal_a_full_build(engine, built, tmp_path_factory) -> None:
+def test_windowed_drill_down_and_breakdowns_equal_a_full_build(engine, built,
+                                                               tmp_path_factory) -> None:
     """The next day's windowed run (Dagster's daily partition, through the env, with the
     default lookback) rewrites only the rows of the requests it reprocesses (and the
-    deployments), and leaves exactly the rows of a full build of the same as_of."""
+    deployments) in fct_kpi_contributions, only the periods overlapping the window in
+    fct_kpi_breakdowns, and leaves exactly the rows of a full build of the same as_of."""
     warehouse = get_built(built, engine, tmp_path_factory)
-    sql = "select * from marts.fct_kpi_contributions"
+    marts = ("fct_kpi_contributions", "fct_kpi_breakdowns")
+    selection = ("--select", "+fct_kpi_contributions", "+fct_kpi_breakdowns")
 
-    def stored() -> list[tuple]:
-        return sorted(tuple(normalise(v) for v in row.values()) for row in warehouse.query(sql))
+    def stored(table: str) -> list[tuple]:
+        # when the row was written and for which as_of: a full build restamps every row,
+        # a windowed run those of its periods (as in fct_kpi_values)
+        return sorted(tuple(normalise(v) for k, v in row.items()
+                            if k not in ("calculated_at", "as_of"))
+                      for row in warehouse.query(f"select * from marts.{table}"))
 
-    before = stored()
+    before = {table: stored(table) for table in marts}
+    first_calculation = warehouse.query(
+        "select min(calculated_at) as at from marts.fct_kpi_breakdowns")[0]["at"]
     next_day = AS_OF + timedelta(days=1)
     with patched_env({"KPI_MIN_DATE": next_day.date().isoformat(),
                       "KPI_MAX_DATE": (next_day.date() + timedelta(days=1)).isoformat()}):
-        warehouse.build(next_day.strftime("%Y-%m-%dT%H:%M:%SZ"), "--select",
-                        "+fct_kpi_contributions", "--exclude-resource-type", "unit_test")
-    windowed = stored()
+        warehouse.build(next_day.strftime("%Y-%m-%dT%H:%M:%SZ"), *selection,
+                        "--exclude-resource-type", "unit_test")
+    windowed = {table: stored(table) for table in marts}
     changed = warehouse.query(
         "select (select count(*) from intermediate.int_service_requests__changed) as changed,"
         " (select count(*) from staging.stg_itsm__service_requests) as requests")[0]
     assert 0 < changed["changed"] < changed["requests"] / 4  # a windowed run indeed
-    assert windowed != before  # the day brought resolutions and deployments
-    warehouse.dbt("run", "--select", "+fct_kpi_contributions",
-                  as_of=next_day.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    assert windowed == stored()
+    # the breakdowns kept the rows of the periods before the window's (a daily run
+    # recomputes the days, weeks and months overlapping it, with the lookback)
+    [kept] = warehouse.query(
+        "select count(*) as rows, max(period_end) as last_end from marts.fct_kpi_breakdowns"
+        f" where calculated_at = timestamp '{first_calculation}'")
+    assert kept["rows"] > len(windowed["fct_kpi_breakdowns"]) / 2
+    assert kept["last_end"] <= next_day.date() - timedelta(days=2)
+    for table in marts:
+        assert windowed[table] != before[table], table  # the day brought changes
+    warehouse.dbt("run", *selection, as_of=next_day.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    for table in marts:
+        assert windowed[table] == stored(table), table
+
+
+# -- the breakdowns, worked by hand ----------------------------------------------------
+
+HAND_AS_OF = "2024-04-15T12:00:00Z"
+# the demo seeds' targets, with DEPLOY_SUCCESS_RATE disabled for tenant 1 (Seoul, UTC+9)
+HAND_TARGETS = (REPO_ROOT / "seeds" / "kpi_targets.csv").read_text().rstrip("\n") + (
+    "\n1,DEPLOY_SUCCESS_RATE,95,,,false\n")
+
+
+def _hand_request(sr_id: int, tenant: int, request_type: str, priority: str, team: str | None,
+                  service: str, created: str, resolved: str | None) -> dict:
+    return {"sr_id": sr_id, "tenant_id": tenant, "request_type": request_type,
+            "priority": priority, "status": "DONE" if resolved else "OPEN",
+            "service": service, "team": team, "assignee_id": None,
+            "created_at": datetime.fromisoformat(created),
+            "updated_at": datetime.fromisoformat(resolved or created),
+            "resolved_at": datetime.fromisoformat(resolved) if resolved else None,
+            "caused_by_deployment_id": None}
+
+
+HAND_REQUESTS = [  # UTC; all on the same local day in Seoul
+    _hand_request(1, 1, "INCIDENT", "P2", "alpha", "email", "2024-03-04 01:00", "2024-03-04 05:00"),
+    _hand_request(2, 1, "INCIDENT", "P3", None, "email", "2024-03-05 01:00", "2024-03-05 03:00"),
+    _hand_request(3, 1, "INCIDENT", "P2", "beta", "vpn", "2024-04-02 01:00", "2024-04-02 02:00"),
+    # the same team with spaces around it, and an empty team
+    _hand_request(5, 1, "INCIDENT", "P2", " alpha  ", "email", "2024-03-06 01:00",
+                  "2024-03-06 03:00"),
+    _hand_request(6, 1, "INCIDENT", "P3", "", "email", "2024-03-07 01:00", "2024-03-07 07:00"),
+    # open at as_of: in the backlog, and its team has nothing resolved
+    _hand_request(4, 1, "SERVICE_REQUEST", "P3", "gamma", "vpn", "2024-04-03 01:00", None),
+]
+HAND_EVENTS = [
+    {"event_id": 10 * r["sr_id"] + n, "sr_id": r["sr_id"], "tenant_id": r["tenant_id"],
+     "event_at": at, "event_type": "STATUS", "new_status": status, "new_assignee_id": None}
+    for r in HAND_REQUESTS
+    for n, (at, status) in enumerate([(r["created_at"], "OPEN"), (r["resolved_at"], "DONE")])
+    if at is not None
+]
+HAND_DEPLOYMENTS = [
+    # tenant 1 has DEPLOY_SUCCESS_RATE disabled: no breakdown rows
+    {"deployment_id": 11, "tenant_id": 1, "service": "web", "environment": "production",
+     "status": "FAILED", "started_at": datetime(2024, 3, 6, 1), "finished_at": datetime(2024, 3, 6, 2),
+     "commit_at": None},
+    {"deployment_id": 21, "tenant_id": 2, "service": "web", "environment": "production",
+     "status": "DEPLOYED", "started_at": datetime(2024, 3, 6, 15),
+     "finished_at": datetime(2024, 3, 6, 16), "commit_at": None},
+]
+MARCH, APRIL = datetime(2024, 3, 1).date(), datetime(2024, 4, 1).date()
+# (tenant, KPI, month, breakdown, value) -> numerator, denominator, value; worked out by
+# hand: MTTR hours 4 and 2 (alpha), 2 and 6 (no team: null, empty), 1 (beta); every
+# resolved request a first-contact resolution; request 4 open from 3 April
+HAND_MONTHLY_BY_TEAM = {
+    (1, "MTTR", MARCH, "alpha"): (6.0, 2.0, 3.0),
+    (1, "MTTR", MARCH, "(none)"): (8.0, 2.0, 4.0),
+    (1, "MTTR", APRIL, "beta"): (1.0, 1.0, 1.0),  # alpha: nothing in April, no row
+    (1, "MTTR_MEDIAN", MARCH, "alpha"): (None, 2.0, 3.0),
+    (1, "MTTR_MEDIAN", MARCH, "(none)"): (None, 2.0, 4.0),
+    (1, "MTTR_MEDIAN", APRIL, "beta"): (None, 1.0, 1.0),
+    (1, "FCR", MARCH, "alpha"): (2.0, 2.0, 100.0),
+    (1, "FCR", MARCH, "(none)"): (2.0, 2.0, 100.0),
+    (1, "FCR", APRIL, "beta"): (1.0, 1.0, 100.0),
+    # March ends with nothing open: no row; gamma has a backlog row and no flow row
+    (1, "SR_BACKLOG", APRIL, "gamma"): (1.0, None, 1.0),
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_breakdowns_worked_by_hand(engine, tmp_path) -> None:
+    warehouse = Warehouse(engine, tmp_path)
+    try:
+        warehouse.write_file("seeds/kpi_targets.csv", HAND_TARGETS)
+        warehouse.load_raw({"service_requests": HAND_REQUESTS, "sr_events": HAND_EVENTS,
+                            "deployments": HAND_DEPLOYMENTS})
+        warehouse.build(HAND_AS_OF, "--exclude-resource-type", "unit_test")
+        rows = warehouse.query(
+            "select * from marts.fct_kpi_breakdowns where grain = 'MONTHLY'"
+            " and kpi_name in ('MTTR', 'MTTR_MEDIAN', 'FCR', 'SR_BACKLOG')"
+            " and breakdown = 'TEAM'")
+        got = {(r["tenant_id"], r["kpi_name"], r["period_start"], r["breakdown_value"]):
+               (r["numerator"], r["denominator"], r["value"]) for r in rows}
+        assert got == HAND_MONTHLY_BY_TEAM
+        by_key = {(r["kpi_name"], r["period_start"], r["breakdown_value"]): r for r in rows}
+        # the tenant's target and the KPI's light: 3 h against 4 is GREEN
+        assert (by_key[("MTTR", MARCH, "alpha")]["target"],
+                by_key[("MTTR", MARCH, "alpha")]["status"]) == (4.0, "GREEN")
+        assert by_key[("SR_BACKLOG", APRIL, "gamma")]["status"] == "GREEN"  # 1 against 10
+        [march] = warehouse.query(
+            "select numerator, denominator, value from marts.fct_kpi_values where tenant_id = 1"
+            " and kpi_name = 'MTTR' and grain = 'MONTHLY' and period_start = date '2024-03-01'")
+        assert (march["numerator"], march["denominator"], march["value"]) == (14.0, 4.0, 3.5)
+        others = {(r["breakdown"], r["breakdown_value"]): (r["numerator"], r["value"])
+                  for r in warehouse.query(
+                      "select * from marts.fct_kpi_breakdowns where tenant_id = 1"
+                      " and kpi_name = 'MTTR' and grain = 'MONTHLY'"
+                      " and period_start = date '2024-03-01' and breakdown <> 'TEAM'")}
+        assert others == {("SERVICE", "email"): (14.0, 3.5), ("PRIORITY", "P2"): (6.0, 3.0),
+                          ("PRIORITY", "P3"): (8.0, 4.0),
+                          ("REQUEST_TYPE", "INCIDENT"): (14.0, 3.5)}
+        # deployments: tenant 1's KPI is disabled, tenant 2's (6 March in New York) is not
+        deployments = {(r["tenant_id"], r["grain"], r["breakdown"], r["breakdown_value"]):
+                       r["value"] for r in warehouse.query(
+                           "select * from marts.fct_kpi_breakdowns"
+                           " where kpi_name = 'DEPLOY_SUCCESS_RATE'")}
+        assert deployments == {
+            (2, grain, breakdown, value): 100.0
+            for grain in ("DAILY", "WEEKLY", "MONTHLY")
+            for breakdown, value in (("SERVICE", "web"), ("ENVIRONMENT", "production"))}
+        # var breakdown_grains: a run with MONTHLY alone leaves the monthly rows as they
+        # were, and no other grain
+        monthly = "select * from marts.fct_kpi_breakdowns where grain = 'MONTHLY'"
+        before = sorted(repr(sorted((k, v) for k, v in r.items() if k != "calculated_at"))
+                        for r in warehouse.query(monthly))
+        warehouse.dbt("run", "--select", "fct_kpi_breakdowns", as_of=HAND_AS_OF,
+                      variables={"breakdown_grains": ["MONTHLY"]})
+        assert {r["grain"] for r in warehouse.query(
+            "select distinct grain from marts.fct_kpi_breakdowns")} == {"MONTHLY"}
+        assert sorted(repr(sorted((k, v) for k, v in r.items() if k != "calculated_at"))
+                      for r in warehouse.query(monthly)) == before
+    finally:
+        warehouse.drop()

@@ -30,7 +30,7 @@ TENANTS = {1, 2, 3, 9}
 TENANT_MARTS = (
     "fct_kpi_values", "fct_kpi_values_daily", "fct_kpi_values_weekly",
     "fct_kpi_values_monthly", "kpi_scorecard", "tenant_kpi_status", "open_request_aging",
-    "fct_kpi_contributions",
+    "fct_kpi_contributions", "fct_kpi_breakdowns",
 )
 
 

@@ -1,12 +1,16 @@
 {#- The column list of the KPI fact tables (the fct_kpi_values contract), selected from
     `relation` (int_kpi__period_values or a grain fact table), with the run's as_of and
-    calculation time. -#}
-{% macro kpi_fact_columns(relation) -%}
+    calculation time; with `breakdowns`, the breakdown keys too (fct_kpi_breakdowns). -#}
+{% macro kpi_fact_columns(relation, breakdowns=false) -%}
         -- keys
         {{ relation }}.tenant_id,
         {{ relation }}.kpi_name,
         {{ relation }}.grain,
         {{ relation }}.period_start,
+        {%- if breakdowns %}
+        {{ relation }}.breakdown,
+        {{ relation }}.breakdown_value,
+        {%- endif %}
         -- period
         {{ relation }}.period_end,
         {{ relation }}.is_complete,

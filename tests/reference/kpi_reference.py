@@ -58,7 +58,8 @@ class Result:
     # tenant_id -> green_count, yellow_count, red_count, no_data_count, overall_status
     tenant_status: dict[int, dict] = field(default_factory=dict)
     # sr_id -> tenant_id, request_type, priority, created_at, last_status, is_resolved,
-    # resolved_at (resolution time or None), reopen_count, assignee_count, on_hold_hours
+    # resolved_at (resolution time or None), reopen_count, assignee_count, on_hold_hours,
+    # open_intervals (the cutoff ranges (a, b] in which it counts in SR_BACKLOG)
     request_facts: dict[int, dict] = field(default_factory=dict)
     # (tenant_id, kpi_name, ("sr", sr_id) or ("deployment", deployment_id)) -> local_date,
     # measured_value: every measurement counted in a flow KPI (fct_kpi_contributions)
@@ -529,10 +530,12 @@ def compute(
             "reopen_count": reopen_count,
             "assignee_count": assignee_count,
             "on_hold_hours": on_hold,
+            # cutoff ranges (a, b] (b None: still open) in which it counts in the backlog
+            "open_intervals": _open_intervals(created, timeline),
         }
 
         starts, ends = backlog_bounds[tid]
-        for a, b in _open_intervals(created, timeline):
+        for a, b in result.request_facts[sr_id]["open_intervals"]:
             starts.append(a)
             if b is not None:
                 ends.append(b)

@@ -1,0 +1,438 @@
+{#- The SQL of the period values (int_kpi__period_values, int_kpi__breakdown_values): one
+    row per tenant, KPI, grain of `grains` and local period that this run recomputes, with
+    its value, numerator, denominator, target and traffic light; with `by_breakdown`, one
+    row per slice of those: per breakdown (TEAM, SERVICE, PRIORITY, REQUEST_TYPE of a
+    request's measurements; SERVICE, ENVIRONMENT of a deployment's) and breakdown_value
+    (the attribute trimmed, '(none)' when null or empty). Both compute the same way:
+    RATIO / SUM sums, STOCK running levels from an opening level, PERCENTILE ranks, the
+    tenant's target of the period, the KPI's rounding and lights; a slice only groups its
+    measurements by two more keys. A slice exists when one of its measurements falls in
+    the period (STOCK: when its level at the period's cutoff is above 0, a request with
+    that value open); a tenant row exists for every enabled KPI and recomputed period. -#}
+{% macro kpi_period_values(grains=['DAILY', 'WEEKLY', 'MONTHLY'], by_breakdown=false) -%}
+{%- set slice_columns = ['breakdown', 'breakdown_value'] if by_breakdown else [] -%}
+{%- set slice_keys = 'breakdown, breakdown_value,' if by_breakdown else '' -%}
+{%- set slice_value -%}
+    coalesce(nullif(trim(case breakdowns.breakdown
+        when 'TEAM' then measurements.team
+        when 'SERVICE' then measurements.service
+        when 'PRIORITY' then measurements.priority
+        when 'REQUEST_TYPE' then measurements.request_type
+        when 'ENVIRONMENT' then measurements.environment
+    end), ''), '(none)')
+{%- endset -%}
+{%- set slice_select = 'breakdowns.breakdown as breakdown, ' ~ slice_value ~ ' as breakdown_value,' if by_breakdown else '' -%}
+{%- set slice_group = 'breakdowns.breakdown, ' ~ slice_value ~ ',' if by_breakdown else '' -%}
+{%- set breakdowns_join -%}
+    {%- if by_breakdown %}
+    inner join breakdowns
+        on breakdowns.subject = case
+            when measurements.sr_id is not null then 'REQUEST'
+            when measurements.deployment_id is not null then 'DEPLOYMENT'
+        end
+    {%- endif %}
+{%- endset -%}
+with
+
+definitions as (
+    select * from {{ ref('kpi_definitions') }}
+),
+
+targets as (
+    select * from {{ ref('kpi_targets') }}
+),
+{%- if by_breakdown %}
+
+breakdowns as (
+    -- the breakdowns of what a measurement measures: a request or a deployment
+    select
+        cast('REQUEST' as {{ dbt.type_string() }}) as subject,
+        cast('TEAM' as {{ dbt.type_string() }}) as breakdown
+    union all
+    select 'REQUEST', 'SERVICE'
+    union all
+    select 'REQUEST', 'PRIORITY'
+    union all
+    select 'REQUEST', 'REQUEST_TYPE'
+    union all
+    select 'DEPLOYMENT', 'SERVICE'
+    union all
+    select 'DEPLOYMENT', 'ENVIRONMENT'
+),
+{%- endif %}
+
+{%- for grain in grains %}
+{%- set g = grain | lower %}
+{%- set dates = window_local_dates(grain) %}
+{%- set measured_period = 'measurements.local_date' if grain == 'DAILY' else period_start('week' if grain == 'WEEKLY' else 'month', 'measurements.local_date') %}
+{%- set measurements_read -%}
+    {{ ref('int_kpi__measurements') }} as measurements
+    inner join definitions
+        on measurements.kpi_name = definitions.kpi_name
+    {{- breakdowns_join }}
+    where measurements.local_date is not null
+    {%- if dates.lower %}
+        and measurements.local_date >= cast('{{ dates.lower }}' as date)
+    {%- endif %}
+    {%- if dates.upper %}
+        and measurements.local_date < cast('{{ dates.upper }}' as date)
+    {%- endif %}
+{%- endset %}
+
+-- ==== {{ grain }} ====================================================================
+
+{{ g }}_recomputed_periods as (
+    -- the tenant periods of the grain this run recomputes
+    select * from {{ ref('int_tenants__periods') }}
+    where grain = '{{ grain }}'
+    {%- if has_recompute_window() %}
+        and period_end_at > {{ window_bound('min_date') }}
+        and period_start_at < {{ window_bound('max_date') }}
+    {%- endif %}
+),
+
+{{ g }}_periods_read as (
+    -- the periods whose measurements are read: from the first recomputed one on (a STOCK
+    -- level runs over every one of them)
+    select * from {{ ref('int_tenants__periods') }}
+    where grain = '{{ grain }}'
+    {%- if dates.lower %}
+        and period_start >= cast('{{ dates.lower }}' as date)
+    {%- endif %}
+    {%- if dates.upper %}
+        and period_start < cast('{{ dates.upper }}' as date)
+    {%- endif %}
+),
+
+{{ g }}_sums as (
+    -- RATIO and SUM: the period's exact sums; STOCK: its net change
+    select
+        measurements.tenant_id,
+        measurements.kpi_name,
+        {{ slice_select }}
+        {{ measured_period }} as period_start,
+        sum({{ exact_decimal('measurements.numerator') }}) as numerator,
+        sum({{ exact_decimal('measurements.denominator') }}) as denominator
+    from {{ measurements_read }}
+        and definitions.aggregation in ('RATIO', 'SUM', 'STOCK')
+    group by measurements.tenant_id, measurements.kpi_name, {{ slice_group }} {{ measured_period }}
+),
+
+{{ g }}_ranked_values as (
+    -- PERCENTILE: each period's values in order, and where the percentile falls among
+    -- them (0-based, exact: percentile x (n - 1))
+    select
+        tenant_id,
+        kpi_name,
+        {{ slice_keys }}
+        period_start,
+        cast(numerator as double precision) as measured_value,
+        cast(row_number() over (
+            partition by tenant_id, kpi_name, {{ slice_keys }} period_start
+            order by numerator
+        ) - 1 as bigint) as value_rank,
+        cast(count(*) over by_period as bigint) as value_count,
+        cast(percentile as numeric(10, 6)) * (count(*) over by_period - 1) as position
+    from (
+        select
+            measurements.tenant_id,
+            measurements.kpi_name,
+            {{ slice_select }}
+            {{ measured_period }} as period_start,
+            measurements.numerator,
+            definitions.percentile
+        from {{ measurements_read }}
+            and definitions.aggregation = 'PERCENTILE'
+            and measurements.numerator is not null
+    ) as percentile_measurements
+    -- no order: the whole period (an ordered window would count up to the current row)
+    window by_period as (partition by tenant_id, kpi_name, {{ slice_keys }} period_start)
+),
+
+{{ g }}_percentiles as (
+    -- the continuous percentile: the value at floor(position), plus the fraction of the
+    -- way to the next one
+    select
+        tenant_id,
+        kpi_name,
+        {{ slice_keys }}
+        period_start,
+        max(value_count) as value_count,
+        max(case when value_rank = floor(position) then measured_value end)
+        + cast(max(position - floor(position)) as double precision) * (
+            max(case when value_rank = ceil(position) then measured_value end)
+            - max(case when value_rank = floor(position) then measured_value end)
+        ) as percentile_value
+    from {{ g }}_ranked_values
+    group by tenant_id, kpi_name, {{ slice_keys }} period_start
+),
+
+{{ g }}_stock_openings as (
+    -- STOCK: the level before the first period read (the changes before it)
+    {%- if dates.lower %}
+    select
+        measurements.tenant_id,
+        measurements.kpi_name,
+        {{ slice_select }}
+        sum({{ exact_decimal('measurements.numerator') }}) as opening_level
+    from {{ ref('int_kpi__measurements') }} as measurements
+    inner join definitions
+        on measurements.kpi_name = definitions.kpi_name
+    {{- breakdowns_join }}
+    where definitions.aggregation = 'STOCK'
+        and measurements.local_date < cast('{{ dates.lower }}' as date)
+    group by measurements.tenant_id, {{ slice_group }} measurements.kpi_name
+    {%- else %}
+    select
+        cast(null as bigint) as tenant_id,
+        cast(null as {{ dbt.type_string() }}) as kpi_name,
+        {%- for column in slice_columns %}
+        cast(null as {{ dbt.type_string() }}) as {{ column }},
+        {%- endfor %}
+        {{ exact_decimal('null') }} as opening_level
+    where 1 = 0
+    {%- endif %}
+),
+{%- if by_breakdown %}
+
+{{ g }}_stock_slices as (
+    -- STOCK: the slices with a change in the periods read or an opening level
+    select tenant_id, kpi_name, breakdown, breakdown_value
+    from {{ g }}_sums
+    where kpi_name in (select kpi_name from definitions where aggregation = 'STOCK')
+    union
+    select tenant_id, kpi_name, breakdown, breakdown_value
+    from {{ g }}_stock_openings
+),
+{%- endif %}
+
+{{ g }}_stock_levels as (
+    -- STOCK: the opening level plus the running total of the net changes, period by
+    -- period (a period without change keeps the level)
+    select
+        {{ g }}_periods_read.tenant_id,
+        {%- if by_breakdown %}
+        {{ g }}_stock_slices.kpi_name,
+        {{ g }}_stock_slices.breakdown,
+        {{ g }}_stock_slices.breakdown_value,
+        {%- else %}
+        definitions.kpi_name,
+        {%- endif %}
+        {{ g }}_periods_read.period_start,
+        coalesce({{ g }}_stock_openings.opening_level, 0)
+        + sum(coalesce({{ g }}_sums.numerator, 0)) over (
+            partition by
+                {{ g }}_periods_read.tenant_id,
+            {%- if by_breakdown %}
+                {{ g }}_stock_slices.kpi_name,
+                {{ g }}_stock_slices.breakdown,
+                {{ g }}_stock_slices.breakdown_value
+            {%- else %}
+                definitions.kpi_name
+            {%- endif %}
+            order by {{ g }}_periods_read.period_start
+            rows between unbounded preceding and current row
+        ) as stock_level
+    from {{ g }}_periods_read
+    {%- if by_breakdown %}
+    inner join {{ g }}_stock_slices
+        on {{ g }}_periods_read.tenant_id = {{ g }}_stock_slices.tenant_id
+    left join {{ g }}_sums
+        on {{ g }}_periods_read.tenant_id = {{ g }}_sums.tenant_id
+        and {{ g }}_stock_slices.kpi_name = {{ g }}_sums.kpi_name
+        and {{ g }}_stock_slices.breakdown = {{ g }}_sums.breakdown
+        and {{ g }}_stock_slices.breakdown_value = {{ g }}_sums.breakdown_value
+        and {{ g }}_periods_read.period_start = {{ g }}_sums.period_start
+    left join {{ g }}_stock_openings
+        on {{ g }}_periods_read.tenant_id = {{ g }}_stock_openings.tenant_id
+        and {{ g }}_stock_slices.kpi_name = {{ g }}_stock_openings.kpi_name
+        and {{ g }}_stock_slices.breakdown = {{ g }}_stock_openings.breakdown
+        and {{ g }}_stock_slices.breakdown_value = {{ g }}_stock_openings.breakdown_value
+    {%- else %}
+    cross join definitions
+    left join {{ g }}_sums
+        on {{ g }}_periods_read.tenant_id = {{ g }}_sums.tenant_id
+        and definitions.kpi_name = {{ g }}_sums.kpi_name
+        and {{ g }}_periods_read.period_start = {{ g }}_sums.period_start
+    left join {{ g }}_stock_openings
+        on {{ g }}_periods_read.tenant_id = {{ g }}_stock_openings.tenant_id
+        and definitions.kpi_name = {{ g }}_stock_openings.kpi_name
+    where definitions.aggregation = 'STOCK'
+    {%- endif %}
+),
+
+{{ g }}_ranked_targets as (
+    -- the target rows in effect at each recomputed period's start, the tenant's own first
+    select
+        {{ g }}_recomputed_periods.tenant_id,
+        {{ g }}_recomputed_periods.period_start,
+        targets.kpi_name,
+        targets.target,
+        targets.is_enabled,
+        row_number() over (
+            partition by
+                {{ g }}_recomputed_periods.tenant_id,
+                {{ g }}_recomputed_periods.period_start,
+                targets.kpi_name
+            order by
+                case when targets.tenant_id is null then 1 else 0 end,
+                targets.valid_from desc nulls last
+        ) as target_rank
+    from {{ g }}_recomputed_periods
+    inner join targets
+        on (targets.tenant_id = {{ g }}_recomputed_periods.tenant_id or targets.tenant_id is null)
+        and (targets.valid_from is null or targets.valid_from <= {{ g }}_recomputed_periods.period_start)
+        and (targets.valid_to is null or {{ g }}_recomputed_periods.period_start < targets.valid_to)
+),
+{%- if by_breakdown %}
+
+{{ g }}_slices as (
+    -- the slices with a measurement in the period (STOCK: a level above 0 at its cutoff)
+    select {{ g }}_sums.tenant_id, {{ g }}_sums.kpi_name, {{ g }}_sums.breakdown,
+        {{ g }}_sums.breakdown_value, {{ g }}_sums.period_start
+    from {{ g }}_sums
+    inner join definitions
+        on {{ g }}_sums.kpi_name = definitions.kpi_name
+    where definitions.aggregation in ('RATIO', 'SUM')
+    union all
+    select tenant_id, kpi_name, breakdown, breakdown_value, period_start
+    from {{ g }}_percentiles
+    union all
+    select tenant_id, kpi_name, breakdown, breakdown_value, period_start
+    from {{ g }}_stock_levels
+    where stock_level > 0
+),
+{%- endif %}
+
+{{ g }}_values as (
+    select
+        {{ g }}_recomputed_periods.tenant_id,
+        {{ g }}_ranked_targets.kpi_name,
+        -- a constant: a fact table's filter on the grain skips the other grains' branches
+        cast('{{ grain }}' as {{ dbt.type_string() }}) as grain,
+        {%- for column in slice_columns %}
+        {{ g }}_slices.{{ column }},
+        {%- endfor %}
+        {{ g }}_recomputed_periods.period_start,
+        {{ g }}_recomputed_periods.period_end,
+        {{ g }}_recomputed_periods.is_complete,
+        {{ g }}_recomputed_periods.period_start_at,
+        {{ g }}_recomputed_periods.period_end_at,
+        cast({{ g }}_ranked_targets.target as double precision) as target,
+        definitions.aggregation,
+        definitions.value_multiplier,
+        definitions.value_decimals,
+        definitions.direction,
+        definitions.green_threshold_pct,
+        definitions.yellow_threshold_pct,
+        definitions.lower_better_yellow_ratio,
+        case
+            when definitions.aggregation = 'STOCK'
+                then cast(coalesce({{ g }}_stock_levels.stock_level, 0) as double precision)
+            when definitions.aggregation in ('RATIO', 'SUM')
+                then cast(coalesce({{ g }}_sums.numerator, 0) as double precision)
+        end as numerator,
+        case
+            when definitions.aggregation = 'RATIO'
+                then cast(coalesce({{ g }}_sums.denominator, 0) as double precision)
+            when definitions.aggregation = 'PERCENTILE'
+                then cast(coalesce({{ g }}_percentiles.value_count, 0) as double precision)
+        end as denominator,
+        {{ g }}_percentiles.percentile_value
+    from {{ g }}_recomputed_periods
+    {%- if by_breakdown %}
+    inner join {{ g }}_slices
+        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_slices.tenant_id
+        and {{ g }}_recomputed_periods.period_start = {{ g }}_slices.period_start
+    {%- endif %}
+    inner join {{ g }}_ranked_targets
+        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_ranked_targets.tenant_id
+        and {{ g }}_recomputed_periods.period_start = {{ g }}_ranked_targets.period_start
+        and {{ g }}_ranked_targets.target_rank = 1
+        and {{ g }}_ranked_targets.is_enabled
+        {%- if by_breakdown %}
+        and {{ g }}_slices.kpi_name = {{ g }}_ranked_targets.kpi_name
+        {%- endif %}
+    inner join definitions
+        on {{ g }}_ranked_targets.kpi_name = definitions.kpi_name
+    left join {{ g }}_sums
+        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_sums.tenant_id
+        and {{ g }}_ranked_targets.kpi_name = {{ g }}_sums.kpi_name
+        and {{ g }}_recomputed_periods.period_start = {{ g }}_sums.period_start
+        {%- for column in slice_columns %}
+        and {{ g }}_slices.{{ column }} = {{ g }}_sums.{{ column }}
+        {%- endfor %}
+    left join {{ g }}_percentiles
+        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_percentiles.tenant_id
+        and {{ g }}_ranked_targets.kpi_name = {{ g }}_percentiles.kpi_name
+        and {{ g }}_recomputed_periods.period_start = {{ g }}_percentiles.period_start
+        {%- for column in slice_columns %}
+        and {{ g }}_slices.{{ column }} = {{ g }}_percentiles.{{ column }}
+        {%- endfor %}
+    left join {{ g }}_stock_levels
+        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_stock_levels.tenant_id
+        and {{ g }}_ranked_targets.kpi_name = {{ g }}_stock_levels.kpi_name
+        and {{ g }}_recomputed_periods.period_start = {{ g }}_stock_levels.period_start
+        {%- for column in slice_columns %}
+        and {{ g }}_slices.{{ column }} = {{ g }}_stock_levels.{{ column }}
+        {%- endfor %}
+),
+{%- endfor %}
+
+computed as (
+    {%- for grain in grains %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
+    select * from {{ grain | lower }}_values
+    {%- endfor %}
+),
+
+valued as (
+    select
+        computed.*,
+        {{ round_half_up(
+            "case
+                when aggregation = 'RATIO' then
+                    case when denominator > 0 then value_multiplier * numerator / denominator end
+                when aggregation = 'PERCENTILE' then value_multiplier * percentile_value
+                else value_multiplier * numerator
+            end",
+            'value_decimals'
+        ) }} as value
+    from computed
+),
+
+final as (
+    select
+        -- keys
+        cast(tenant_id as bigint) as tenant_id,
+        cast(kpi_name as {{ dbt.type_string() }}) as kpi_name,
+        cast(grain as {{ dbt.type_string() }}) as grain,
+        cast(period_start as date) as period_start,
+        {%- for column in slice_columns %}
+        cast({{ column }} as {{ dbt.type_string() }}) as {{ column }},
+        {%- endfor %}
+        -- period
+        cast(period_end as date) as period_end,
+        cast(is_complete as boolean) as is_complete,
+        -- measures
+        cast(value as double precision) as value,
+        cast(numerator as double precision) as numerator,
+        cast(denominator as double precision) as denominator,
+        cast(target as double precision) as target,
+        cast(direction as {{ dbt.type_string() }}) as direction,
+        cast({{ round_half_up(achievement_pct('value', 'target', 'direction'), 1) }} as double precision)
+            as achievement_pct,
+        cast({{ kpi_status(
+            'value', 'target', 'direction',
+            'green_threshold_pct', 'yellow_threshold_pct', 'lower_better_yellow_ratio'
+        ) }} as {{ dbt.type_string() }}) as status,
+        -- timestamps (UTC)
+        period_start_at,
+        period_end_at
+    from valued
+)
+
+select * from final
+{%- endmacro %}
