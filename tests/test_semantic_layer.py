@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -363,6 +364,29 @@ def test_breakdown_by_dimension_and_month(built: Warehouse) -> None:
     assert checked >= 10
 
 
+def test_breakdown_metrics_equal_the_kpi_metrics(built: Warehouse) -> None:
+    """Over every breakdown value, a _breakdown metric is its KPI's metric (the daily
+    facts), for each tenant and month where the KPI is enabled."""
+    names = {kpi: BUILTIN_METRICS[kpi] for kpi in RATIO_KPIS}
+    rows = mf_query(built, "--metrics", ",".join([*names.values(), *BREAKDOWN_METRICS.values()]),
+                    "--group-by", "tenant,metric_time__month")
+    got = {(r["tenant"], r["metric_time__month"]): r for r in rows}
+    enabled = {(r["tenant_id"], r["period_start"], r["kpi_name"])
+               for r in fct_rows(built, "MONTHLY")}
+    checked = 0
+    for (tenant, month), row in got.items():
+        for kpi, name in names.items():
+            if (tenant, month, kpi) in enabled:
+                assert row[BREAKDOWN_METRICS[kpi]] == pytest.approx(row[name], abs=1e-9)
+                checked += row[name] is not None
+            else:
+                assert row[name] is None
+    assert checked >= 10
+    # tenant 3 (deployments disabled) has no deployment either
+    assert got[(3, D("2024-03-01"))]["deploy_success_rate_pct"] is None
+    assert got[(3, D("2024-03-01"))]["deploy_success_rate_pct_breakdown"] is None
+
+
 def test_rolling_windows_by_day(built: Warehouse) -> None:
     """The rolling 7-, 28- and 90-day metrics per tenant and day: Σ numerator / Σ
     denominator of the contributions of the window's local days (that day included)."""
@@ -397,3 +421,27 @@ def test_rolling_windows_by_day(built: Warehouse) -> None:
     assert set(got) == {(c["tenant_id"], day) for c in contributions for day in days_of_range
                         if 0 <= (day - c["local_date"]).days < 90}
     assert checked >= 100
+
+
+def readme_mf_query(comment: str) -> list[str]:
+    """The arguments of the `mf query` under `# <comment>` in the README's mf block."""
+    lines = (REPO_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"# {comment}") + 1
+    command = ""
+    for line in lines[start:]:
+        command += line.rstrip("\\").strip() + " "
+        if not line.endswith("\\"):
+            break
+    words = shlex.split(command)
+    assert words[:2] == ["mf", "query"], command
+    return words[2:]
+
+
+def test_readme_which_team_made_march_mttr_red(built: Warehouse) -> None:
+    """The README's breakdown query, on the hand-made data's March (2024, not 2026)."""
+    arguments = [word.replace("2026-03-", "2024-03-") for word in
+                 readme_mf_query("which team made March's MTTR red? (tenant 1; the worst first)")]
+    rows = mf_query(built, *arguments)
+    # every request of the hand-made data has team 'team': tenant 1's March, 24 h / 4
+    assert rows == [{"kpi_contribution__team": "team", "mttr_breakdown": pytest.approx(6.0),
+                     "contribution_denominator": 4.0}]
