@@ -445,3 +445,23 @@ def test_readme_which_team_made_march_mttr_red(built: Warehouse) -> None:
     # every request of the hand-made data has team 'team': tenant 1's March, 24 h / 4
     assert rows == [{"kpi_contribution__team": "team", "mttr_breakdown": pytest.approx(6.0),
                      "contribution_denominator": 4.0}]
+
+
+def test_readme_rolling_fcr_by_priority(built: Warehouse) -> None:
+    """The README's rolling FCR query by priority (on 1-15 March 2024, every tenant):
+    each priority's and day's window summed from fct_kpi_contributions."""
+    dates = {"2026-10-01": "2024-03-01", "2026-10-31": "2024-03-15"}
+    arguments = [dates.get(word, word) for word in
+                 readme_mf_query("7- and 28-day rolling FCR per day of October, by priority")]
+    rows = mf_query(built, *arguments)
+    got = {(r["metric_time__day"], r["kpi_contribution__priority"]): r for r in rows}
+    fcr = [c for c in contribution_rows(built) if c["kpi_name"] == "FCR"]
+    assert got and all(D("2024-03-01") <= day <= D("2024-03-15") for day, _ in got)
+    for (day, priority), row in got.items():
+        for days in (7, 28):
+            window = [c for c in fcr if c["priority"] == priority
+                      and 0 <= (day - c["local_date"]).days < days]
+            expected = ratio("FCR", sum(c["numerator"] for c in window),
+                             sum(c["denominator"] for c in window))
+            assert row[f"fcr_pct_rolling_{days}d"] == pytest.approx(expected, abs=1e-9), (
+                day, priority, days)
