@@ -313,14 +313,15 @@ def test_generic_ratio_by_kpi_name(built: Warehouse) -> None:
 
 def contribution_rows(warehouse: Warehouse) -> list[dict[str, Any]]:
     """The ratio KPIs' measurements, each dimension as the semantic layer shows it
-    ('(none)' for null or empty)."""
+    (trimmed, '(none)' for null or empty, as fct_kpi_breakdowns' breakdown_value)."""
     kpis = ", ".join(f"'{kpi}'" for kpi in RATIO_KPIS)
     rows = warehouse.query(
         f"select tenant_id, kpi_name, local_date, month_start, numerator, denominator, "
         f"{', '.join(DIMENSIONS)} from marts.fct_kpi_contributions where kpi_name in ({kpis})"
     )
     return [
-        {k: (v or "(none)") if k in DIMENSIONS else normalise(v) for k, v in row.items()}
+        {k: ((v or "").strip() or "(none)") if k in DIMENSIONS else normalise(v)
+         for k, v in row.items()}
         for row in rows
     ]
 
