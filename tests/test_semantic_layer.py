@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,21 @@ BUILTIN_METRICS = {  # kpi_name: metric in fct_kpi_values.value's unit
 }
 RATIO_KPIS = ("MTTR", "FCR", "SLA_COMPLIANCE", "DEPLOY_SUCCESS_RATE")
 MULTIPLIER = {"MTTR": 1.0, "FCR": 100.0, "SLA_COMPLIANCE": 100.0, "DEPLOY_SUCCESS_RATE": 100.0}
+# the breakdown and rolling metrics (semantic model kpi_contributions)
+BREAKDOWN_METRICS = {
+    "MTTR": "mttr_breakdown",
+    "FCR": "fcr_pct_breakdown",
+    "SLA_COMPLIANCE": "sla_compliance_pct_breakdown",
+    "DEPLOY_SUCCESS_RATE": "deploy_success_rate_pct_breakdown",
+}
+ROLLING_METRICS = {
+    "MTTR": "mttr_rolling_{days}d",
+    "FCR": "fcr_pct_rolling_{days}d",
+    "SLA_COMPLIANCE": "sla_compliance_pct_rolling_{days}d",
+    "DEPLOY_SUCCESS_RATE": "deploy_success_rate_pct_rolling_{days}d",
+}
+WINDOWS = (7, 28, 90)
+DIMENSIONS = ("team", "service", "priority", "request_type", "environment")
 DECIMALS = {"MTTR": 2, "FCR": 1, "SLA_COMPLIANCE": 1, "DEPLOY_SUCCESS_RATE": 1, "SR_BACKLOG": 0}
 
 
@@ -78,6 +94,22 @@ def test_a_metric_per_builtin_kpi(semantic_manifest: dict[str, Any]) -> None:
         assert metrics[name]["type_params"]["expr"] == f"{name.removesuffix('_pct')} * 100"
     # the generic metrics for custom KPIs
     assert {"kpi_ratio", "kpi_sum", "kpi_level", "kpi_numerator", "kpi_denominator"} <= set(metrics)
+    # the breakdowns and the rolling windows of the four ratio KPIs (no percentile)
+    for name in BREAKDOWN_METRICS.values():
+        assert metrics[name]["type"] == "derived"
+    for days in WINDOWS:
+        for kpi, name in ROLLING_METRICS.items():
+            inputs = metrics[name.format(days=days)]["type_params"]["metrics"]
+            assert [i["name"] for i in inputs] == [
+                f"contribution_numerator_{days}d", f"contribution_denominator_{days}d"]
+            for side in inputs:
+                (where,) = side["filter"]["where_filters"]
+                assert f"= '{kpi}'" in where["where_sql_template"]
+        for side in ("numerator", "denominator"):
+            cumulative = metrics[f"contribution_{side}_{days}d"]
+            assert cumulative["type"] == "cumulative"
+            assert cumulative["type_params"]["cumulative_type_params"]["window"] == {
+                "count": days, "granularity": "day"}
 
 
 def test_backlog_is_semi_additive(semantic_manifest: dict[str, Any]) -> None:
@@ -173,7 +205,8 @@ def mf_query(warehouse: Warehouse, *args: str) -> list[dict[str, Any]]:
             return D(text[:10])
         if name == "tenant":
             return int(text)
-        if name in ("kpi_value__kpi_name", "tenant__tenant_name"):
+        if name in ("kpi_value__kpi_name", "tenant__tenant_name") or name.startswith(
+                "kpi_contribution__"):
             return text
         return float(text)
 
@@ -274,3 +307,162 @@ def test_generic_ratio_by_kpi_name(built: Warehouse) -> None:
     assert got["SR_BACKLOG"]["kpi_ratio"] is None
     assert got["SR_BACKLOG"]["kpi_level"] == 2.0
     assert all(got[kpi]["kpi_level"] is None for kpi in RATIO_KPIS)
+
+
+# --- breakdowns and rolling windows (fct_kpi_contributions) ---------------------------
+
+def contribution_rows(warehouse: Warehouse) -> list[dict[str, Any]]:
+    """The ratio KPIs' measurements, each dimension as the semantic layer shows it
+    (trimmed, '(none)' for null or empty, as fct_kpi_breakdowns' breakdown_value)."""
+    kpis = ", ".join(f"'{kpi}'" for kpi in RATIO_KPIS)
+    rows = warehouse.query(
+        f"select tenant_id, kpi_name, local_date, month_start, numerator, denominator, "
+        f"{', '.join(DIMENSIONS)} from marts.fct_kpi_contributions where kpi_name in ({kpis})"
+    )
+    return [
+        {k: ((v or "").strip() or "(none)") if k in DIMENSIONS else normalise(v)
+         for k, v in row.items()}
+        for row in rows
+    ]
+
+
+def ratio(kpi: str, numerator: float, denominator: float) -> float | None:
+    return MULTIPLIER[kpi] * numerator / denominator if denominator else None
+
+
+def test_breakdown_by_dimension_and_month(built: Warehouse) -> None:
+    """mttr_breakdown and the other three by every dimension, tenant and month: Σ
+    numerator / Σ denominator of the contributions of that slice."""
+    group_by = ["tenant", "metric_time__month", *(f"kpi_contribution__{d}" for d in DIMENSIONS)]
+    rows = mf_query(built, "--metrics", ",".join(BREAKDOWN_METRICS.values()),
+                    "--group-by", ",".join(group_by))
+    got = {tuple(r[g] for g in group_by): r for r in rows}
+
+    # by hand: tenant 1's March MTTR (24 h / 4, test_generic_ratio_by_kpi_name) by
+    # priority: 101 P1 3 h; 102 P2 5 h and 108 P2 10 h; 103 P3 6 h (29 Feb 16:00 UTC
+    # is 1 March in Seoul); every request has team 'team', service 'svc', no environment
+    def mttr(priority: str) -> float | None:
+        return got[(1, D("2024-03-01"), "team", "svc", priority, "INCIDENT", "(none)")][
+            "mttr_breakdown"]
+    assert (mttr("P1"), mttr("P2"), mttr("P3")) == (
+        pytest.approx(3.0), pytest.approx(7.5), pytest.approx(6.0))
+
+    # every slice, from the contributions' rows summed here
+    sums: dict[tuple[Any, ...], dict[str, list[float]]] = defaultdict(
+        lambda: defaultdict(lambda: [0.0, 0.0]))
+    for row in contribution_rows(built):
+        key = (row["tenant_id"], row["month_start"], *(row[d] for d in DIMENSIONS))
+        total = sums[key][row["kpi_name"]]
+        total[0] += row["numerator"] or 0.0
+        total[1] += row["denominator"] or 0.0
+    assert set(sums) == set(got)
+    checked = 0
+    for key, by_kpi in sums.items():
+        for kpi, name in BREAKDOWN_METRICS.items():
+            expected = ratio(kpi, *by_kpi[kpi]) if kpi in by_kpi else None
+            assert got[key][name] == pytest.approx(expected, abs=1e-9), (key, kpi)
+            checked += expected is not None
+    assert checked >= 10
+
+
+def test_breakdown_metrics_equal_the_kpi_metrics(built: Warehouse) -> None:
+    """Over every breakdown value, a _breakdown metric is its KPI's metric (the daily
+    facts), for each tenant and month where the KPI is enabled."""
+    names = {kpi: BUILTIN_METRICS[kpi] for kpi in RATIO_KPIS}
+    rows = mf_query(built, "--metrics", ",".join([*names.values(), *BREAKDOWN_METRICS.values()]),
+                    "--group-by", "tenant,metric_time__month")
+    got = {(r["tenant"], r["metric_time__month"]): r for r in rows}
+    enabled = {(r["tenant_id"], r["period_start"], r["kpi_name"])
+               for r in fct_rows(built, "MONTHLY")}
+    checked = 0
+    for (tenant, month), row in got.items():
+        for kpi, name in names.items():
+            if (tenant, month, kpi) in enabled:
+                assert row[BREAKDOWN_METRICS[kpi]] == pytest.approx(row[name], abs=1e-9)
+                checked += row[name] is not None
+            else:
+                assert row[name] is None
+    assert checked >= 10
+    # tenant 3 (deployments disabled) has no deployment either
+    assert got[(3, D("2024-03-01"))]["deploy_success_rate_pct"] is None
+    assert got[(3, D("2024-03-01"))]["deploy_success_rate_pct_breakdown"] is None
+
+
+def test_rolling_windows_by_day(built: Warehouse) -> None:
+    """The rolling 7-, 28- and 90-day metrics per tenant and day: Σ numerator / Σ
+    denominator of the contributions of the window's local days (that day included)."""
+    start, end = D("2024-03-01"), D("2024-03-15")
+    names = [name.format(days=days) for days in WINDOWS for name in ROLLING_METRICS.values()]
+    rows = mf_query(built, "--metrics", ",".join(names), "--group-by", "tenant,metric_time__day",
+                    "--start-time", start.isoformat(), "--end-time", end.isoformat())
+    got = {(r["tenant"], r["metric_time__day"]): r for r in rows}
+
+    # by hand, tenant 1 (Seoul days): MTTR over 4-10 March is 101 (3 h) and 108 (10 h);
+    # 102 resolved 10 March 15:30 UTC, 11 March in Seoul, joins the window of the 11th;
+    # over 28 days to the 11th, 103 (6 h, 1 March) too
+    assert got[(1, D("2024-03-10"))]["mttr_rolling_7d"] == pytest.approx(13 / 2)
+    assert got[(1, D("2024-03-11"))]["mttr_rolling_7d"] == pytest.approx(18 / 3)
+    assert got[(1, D("2024-03-11"))]["mttr_rolling_28d"] == pytest.approx(24 / 4)
+
+    contributions = contribution_rows(built)
+    checked = 0
+    for (tenant, day), row in got.items():
+        assert start <= day <= end
+        for days in WINDOWS:
+            for kpi, name in ROLLING_METRICS.items():
+                window = [c for c in contributions if c["tenant_id"] == tenant
+                          and c["kpi_name"] == kpi and 0 <= (day - c["local_date"]).days < days]
+                expected = ratio(kpi, sum(c["numerator"] for c in window),
+                                 sum(c["denominator"] for c in window))
+                value = row[name.format(days=days)]
+                assert value == pytest.approx(expected, abs=1e-9), (tenant, day, days, kpi)
+                checked += expected is not None
+    # a tenant has a row on each day of the range with measurements in its 90 days
+    days_of_range = [date.fromordinal(n) for n in range(start.toordinal(), end.toordinal() + 1)]
+    assert set(got) == {(c["tenant_id"], day) for c in contributions for day in days_of_range
+                        if 0 <= (day - c["local_date"]).days < 90}
+    assert checked >= 100
+
+
+def readme_mf_query(comment: str) -> list[str]:
+    """The arguments of the `mf query` under `# <comment>` in the README's mf block."""
+    lines = (REPO_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"# {comment}") + 1
+    command = ""
+    for line in lines[start:]:
+        command += line.rstrip("\\").strip() + " "
+        if not line.endswith("\\"):
+            break
+    words = shlex.split(command)
+    assert words[:2] == ["mf", "query"], command
+    return words[2:]
+
+
+def test_readme_which_team_made_march_mttr_red(built: Warehouse) -> None:
+    """The README's breakdown query, on the hand-made data's March (2024, not 2026)."""
+    arguments = [word.replace("2026-03-", "2024-03-") for word in
+                 readme_mf_query("which team made March's MTTR red? (tenant 1; the worst first)")]
+    rows = mf_query(built, *arguments)
+    # every request of the hand-made data has team 'team': tenant 1's March, 24 h / 4
+    assert rows == [{"kpi_contribution__team": "team", "mttr_breakdown": pytest.approx(6.0),
+                     "contribution_denominator": 4.0}]
+
+
+def test_readme_rolling_fcr_by_priority(built: Warehouse) -> None:
+    """The README's rolling FCR query by priority (on 1-15 March 2024, every tenant):
+    each priority's and day's window summed from fct_kpi_contributions."""
+    dates = {"2026-10-01": "2024-03-01", "2026-10-31": "2024-03-15"}
+    arguments = [dates.get(word, word) for word in
+                 readme_mf_query("7- and 28-day rolling FCR per day of October, by priority")]
+    rows = mf_query(built, *arguments)
+    got = {(r["metric_time__day"], r["kpi_contribution__priority"]): r for r in rows}
+    fcr = [c for c in contribution_rows(built) if c["kpi_name"] == "FCR"]
+    assert got and all(D("2024-03-01") <= day <= D("2024-03-15") for day, _ in got)
+    for (day, priority), row in got.items():
+        for days in (7, 28):
+            window = [c for c in fcr if c["priority"] == priority
+                      and 0 <= (day - c["local_date"]).days < days]
+            expected = ratio("FCR", sum(c["numerator"] for c in window),
+                             sum(c["denominator"] for c in window))
+            assert row[f"fcr_pct_rolling_{days}d"] == pytest.approx(expected, abs=1e-9), (
+                day, priority, days)
