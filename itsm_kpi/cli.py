@@ -164,6 +164,56 @@ def _light(status: str | None, language: str, icon_only: bool = False) -> str:
     return f"[{STATUS_STYLE[status]}]{STATUS_ICON[status]}{escape(word)}[/]"
 
 
+# `kpi scorecard --by`: the breakdowns of marts.fct_kpi_breakdowns, by their words
+BREAKDOWNS = ("team", "service", "priority", "request_type", "environment")
+BREAKDOWN_WORDS = {
+    "en": {"team": "team", "service": "service", "priority": "priority",
+           "request_type": "request type", "environment": "environment",
+           "by": "by {}", "none": "no {} in the current periods of its scorecard KPIs"},
+    "ko": {"team": "팀", "service": "서비스", "priority": "우선순위",
+           "request_type": "요청 유형", "environment": "환경",
+           "by": "{}별", "none": "스코어카드 KPI의 현재 기간에 {} 구분이 없습니다"},
+}
+# the slices of each scorecard card: same tenant, KPI, grain and period (the SQL selects,
+# dbt computed every value and light)
+BREAKDOWN_SQL = """
+select breakdowns.*
+from marts.fct_kpi_breakdowns as breakdowns
+inner join marts.kpi_scorecard as scorecard
+    on breakdowns.tenant_id = scorecard.tenant_id
+    and breakdowns.kpi_name = scorecard.kpi_name
+    and breakdowns.grain = scorecard.grain
+    and breakdowns.period_start = scorecard.period_start
+where breakdowns.breakdown = '{breakdown}'
+order by breakdowns.tenant_id, breakdowns.kpi_name, breakdowns.breakdown_value
+"""
+
+
+def _breakdown_table(cards: list[dict[str, Any]], slices: list[dict[str, Any]],
+                     by: str, language: str, short: bool) -> Table:
+    """One row per scorecard KPI and value of the breakdown `by`, in the scorecard's
+    KPI order: the slice's value, target, achievement and light."""
+    words, names = WORDS[language], BREAKDOWN_WORDS[language]
+    table = Table(title=escape(names["by"].format(names[by])), title_justify="left")
+    table.add_column(words["kpi"])
+    table.add_column(escape(names[by]))
+    for key in ("value", "target", "achievement"):
+        table.add_column(words[key], justify="right", no_wrap=True)
+    table.add_column(words["status"], no_wrap=True)
+    for card in cards:
+        label = card["kpi_name"] if short else report.kpi_label(card, language)
+        for piece in (row for row in slices if row["kpi_name"] == card["kpi_name"]):
+            achievement = piece["achievement_pct"]
+            table.add_row(
+                escape(label), escape(str(piece["breakdown_value"])),
+                escape(_value(piece["value"], card["unit"], language)),
+                escape(_value(piece["target"], card["unit"], language)),
+                report.DASH if achievement is None else f"{achievement:.1f}%",
+                _light(piece["status"], language),
+            )
+    return table
+
+
 def cmd_scorecard(args: argparse.Namespace) -> int:
     """Every tenant's scorecard, in English or in Korean: in Korean everything (title,
     headers, periods, units, lights, the as-of line) in the words of the HTML report."""
@@ -177,6 +227,8 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     if not marts.tenants:
         err.print(escape(words["no_tenants"]))
         return 1
+    breakdowns = (_fetch(args, BREAKDOWN_SQL.format(breakdown=args.by.upper()))
+                  if args.by else [])
     for tenant in marts.tenants:
         table = Table(
             title=escape(f"{tenant['tenant_name']} ({words['tenant']} {tenant['tenant_id']}) "
@@ -204,6 +256,14 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
             )
         if marts.cards(tenant["tenant_id"]):
             out.print(table)
+            if args.by:
+                slices = [row for row in breakdowns if row["tenant_id"] == tenant["tenant_id"]]
+                if slices:
+                    out.print(_breakdown_table(marts.cards(tenant["tenant_id"]), slices,
+                                               args.by, language, args.short))
+                else:
+                    names = BREAKDOWN_WORDS[language]
+                    out.print(f"  {escape(names['none'].format(names[args.by]))}")
         else:
             out.print(table.title)
             out.print(f"  {escape(words['no_kpis'])}")
@@ -255,6 +315,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--language", choices=("en", "ko"), default="en",
                    help="language of the tables (ko: everything in Korean) and KPI labels")
     s.add_argument("--short", action="store_true", help="KPI names instead of labels")
+    s.add_argument("--by", choices=BREAKDOWNS,
+                   help="also each scorecard KPI's current period by this breakdown "
+                        "(marts.fct_kpi_breakdowns): value, target, achievement, light")
     s.set_defaults(func=cmd_scorecard)
 
     return main

@@ -334,3 +334,42 @@ def test_scorecard_of_a_tenant_without_rows_says_why_it_may_be(
     assert "no KPI is enabled for this tenant (kpi_targets.csv)" in text
     assert "run kpi_daily_job" in text
     assert not any(line.startswith(("┏", "│")) for line in lines[at + 1:-1])
+
+
+def _slice(kpi: str, grain: str, start: str, breakdown: str, value_of: str,
+           value: float, target: float, achievement: float, status: str) -> dict[str, Any]:
+    return {"tenant_id": 1, "kpi_name": kpi, "grain": grain, "period_start": D(start),
+            "breakdown": breakdown, "breakdown_value": value_of, "value": value,
+            "target": target, "achievement_pct": achievement, "status": status}
+
+
+def test_scorecard_by_team_lists_the_current_periods_slices(
+        marts_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--by team`: for each scorecard KPI, its slices of that breakdown in the card's own
+    period (marts.fct_kpi_breakdowns), by value; other periods and breakdowns left out."""
+    slices = [
+        _slice("MTTR", "MONTHLY", "2026-10-01", "TEAM", "network", 9.0, 4.0, 44.4, "RED"),
+        _slice("MTTR", "MONTHLY", "2026-10-01", "TEAM", "(none)", 2.5, 4.0, 100.0, "GREEN"),
+        _slice("MTTR", "MONTHLY", "2026-09-01", "TEAM", "network", 1.0, 4.0, 100.0, "GREEN"),
+        _slice("MTTR", "MONTHLY", "2026-10-01", "SERVICE", "email", 7.0, 4.0, 57.1, "RED"),
+        _slice("FCR", "WEEKLY", "2026-10-26", "TEAM", "desk", 90.0, 80.0, 112.5, "GREEN"),
+    ]
+    with duckdb.connect(str(marts_file)) as con:
+        columns = _contract("fct_kpi_breakdowns")
+        con.execute(f"create table marts.fct_kpi_breakdowns "
+                    f"({', '.join(f'{name} {kind}' for name, kind in columns)})")
+        con.executemany(
+            f"insert into marts.fct_kpi_breakdowns values ({', '.join('?' * len(columns))})",
+            [[row.get(name) for name, _ in columns] for row in slices])
+    with patched_env({"DBT_TARGET": None}):
+        assert cli.main(["scorecard", "--path", str(marts_file), "--by", "team"]) == 0
+    lines = [line.rstrip() for line in capsys.readouterr().out.splitlines()]
+    at = lines.index("by team")
+    rows = [[cell.strip() for cell in re.split(r"[│┃]", line)[1:-1]]
+            for line in lines[at:] if line.startswith(("│", "┃"))]
+    assert rows == [
+        ["KPI", "team", "Value", "Target", "Achiev.", "Status"],
+        ["First-contact resolution", "desk", "90%", "80%", "112.5%", "● GREEN"],
+        ["Mean time to recover", "(none)", "2.5 h", "4 h", "100.0%", "● GREEN"],
+        ["Mean time to recover", "network", "9 h", "4 h", "44.4%", "● RED"],
+    ]
