@@ -3,8 +3,11 @@
 
 Presentation only. Every light, value, target and trend point is read as dbt computed it
 from marts.tenant_kpi_status, marts.kpi_scorecard and marts.kpi_scorecard_trend (`select *
-from` each; no KPI rule lives here). The pages need no network: inline CSS and SVG, system
-fonts. Where they go: env KPI_REPORT_DIR (default reports/ under the project).
+from` each; no KPI rule lives here); the worst slices of a RED or YELLOW KPI from
+marts.fct_kpi_breakdowns (its rows for the scorecard's current periods) and the open
+requests past their SLA from marts.open_request_aging (its breached rows). The pages
+need no network: inline CSS and SVG, system fonts. Where they go: env KPI_REPORT_DIR
+(default reports/ under the project).
 
     python -m itsm_kpi.report [--out DIR]
 """
@@ -28,6 +31,21 @@ from itsm_kpi.paths import PROJECT_DIR
 Row = dict[str, Any]
 
 RELATIONS = ("tenant_kpi_status", "kpi_scorecard", "kpi_scorecard_trend")
+# the slices of the scorecard's current periods only (the index on fct_kpi_breakdowns'
+# keys serves it on PostgreSQL), and the breached open requests only
+BREAKDOWNS_SQL = """select * from marts.fct_kpi_breakdowns as breakdowns
+where exists (
+    select 1 from marts.kpi_scorecard as cards
+    where cards.tenant_id = breakdowns.tenant_id
+        and cards.kpi_name = breakdowns.kpi_name
+        and cards.grain = breakdowns.grain
+        and cards.period_start = breakdowns.period_start
+)"""
+BREACHED_SQL = "select * from marts.open_request_aging where is_sla_breached"
+# breakdowns in this order (request KPIs, then deployments'); any other after, by name
+BREAKDOWNS = ("TEAM", "SERVICE", "PRIORITY", "REQUEST_TYPE", "ENVIRONMENT")
+WORST_SHOWN = 3  # slices per breakdown
+ATTENTION = ("RED", "YELLOW")  # the lights whose KPIs get their worst slices shown
 LANGUAGES = ("en", "ko")
 STATUSES = ("RED", "YELLOW", "GREEN", "NO_DATA")  # worst first
 # per light: the dot's colour, a badge's background and text colour
@@ -61,6 +79,14 @@ LABELS: dict[str, dict[str, str]] = {
         # the thresholds are each KPI's own (kpi_definitions.csv): not repeated here
         "legend": "Lights as the engine computed them, by each KPI's thresholds "
                   "(kpi_definitions.csv).",
+        "breached": "Open requests past their SLA", "worst": "Worst slices",
+        "worst_note": "For each Red or Yellow KPI, the {n} slices of each breakdown with the "
+                      "lowest achievement in the current period (fct_kpi_breakdowns). Size: "
+                      "the requests or deployments counted (the slice's denominator), or "
+                      "for a count or a backlog, the count itself.",
+        "slice": "Slice", "size": "Size", "no_slices": "no breakdown",
+        "TEAM": "Team", "SERVICE": "Service", "PRIORITY": "Priority",
+        "REQUEST_TYPE": "Request type", "ENVIRONMENT": "Environment",
     },
     "ko": {
         "language_name": "한국어", "title": "KPI 스코어카드", "as_of": "기준 시각",
@@ -78,6 +104,13 @@ LABELS: dict[str, dict[str, str]] = {
         "no_tenants": "marts.tenant_kpi_status에 테넌트가 없습니다. 원천 데이터가 있습니까?",
         "unit_hours": "{}시간", "unit_count": "{}건", "target_line": "점선: 목표",
         "legend": "신호등: KPI별 기준(kpi_definitions.csv)에 따라 엔진이 계산한 결과.",
+        "breached": "SLA 기한을 넘긴 미완료 요청", "worst": "취약 구간",
+        "worst_note": "위험 또는 주의 KPI마다, 분류별로 현재 기간 달성률이 가장 낮은 "
+                      "{n}개 구간(fct_kpi_breakdowns). 규모: 집계된 요청 또는 배포 건수"
+                      "(구간의 분모), 건수나 적체 KPI는 그 건수.",
+        "slice": "구간", "size": "규모", "no_slices": "분류 없음",
+        "TEAM": "팀", "SERVICE": "서비스", "PRIORITY": "우선순위",
+        "REQUEST_TYPE": "요청 유형", "ENVIRONMENT": "환경",
     },
 }
 
@@ -93,16 +126,27 @@ class Marts:
     tenants: list[Row]
     scorecard: list[Row]
     trend: list[Row]
+    breakdowns: list[Row] = field(default_factory=list)  # fct_kpi_breakdowns' rows
+    breached: list[Row] = field(default_factory=list)  # open_request_aging's breached rows
     _cards: dict[Any, list[Row]] = field(init=False, repr=False)
     _points: dict[tuple[Any, str], list[Row]] = field(init=False, repr=False)
+    _slices: dict[tuple[Any, ...], dict[str, list[Row]]] = field(init=False, repr=False)
+    _breached: dict[Any, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.tenants = sorted(self.tenants, key=lambda t: t["tenant_id"])
-        self._cards, self._points = {}, {}
+        self._cards, self._points, self._slices, self._breached = {}, {}, {}, {}
         for card in sorted(self.scorecard, key=lambda c: c["kpi_name"]):
             self._cards.setdefault(card["tenant_id"], []).append(card)
         for point in sorted(self.trend, key=lambda p: p["period_start"]):
             self._points.setdefault((point["tenant_id"], point["kpi_name"]), []).append(point)
+        for row in sorted(self.breakdowns, key=worst_first):
+            key = (row["tenant_id"], row["kpi_name"], row["grain"], row["period_start"])
+            self._slices.setdefault(key, {}).setdefault(row["breakdown"], []).append(row)
+        for request in self.breached:
+            if request["is_sla_breached"]:
+                self._breached[request["tenant_id"]] = (
+                    self._breached.get(request["tenant_id"], 0) + 1)
 
     def cards(self, tenant_id: Any) -> list[Row]:
         """A tenant's scorecard rows, by KPI name."""
@@ -111,6 +155,19 @@ class Marts:
     def points(self, tenant_id: Any, kpi_name: str) -> list[Row]:
         """The trend of one scorecard KPI, oldest period first."""
         return self._points.get((tenant_id, kpi_name), [])
+
+    def worst(self, card: Row) -> list[tuple[str, list[Row]]]:
+        """A scorecard KPI's worst slices: per breakdown (in BREAKDOWNS' order), its rows
+        for the card's tenant, KPI, grain and period, worst first, at most WORST_SHOWN."""
+        key = (card["tenant_id"], card["kpi_name"], card["grain"], card["period_start"])
+        by_breakdown = self._slices.get(key, {})
+        order = [*BREAKDOWNS, *sorted(set(by_breakdown) - set(BREAKDOWNS))]
+        return [(name, by_breakdown[name][:WORST_SHOWN]) for name in order
+                if name in by_breakdown]
+
+    def breached_count(self, tenant_id: Any) -> int:
+        """The tenant's open requests past their SLA due time."""
+        return self._breached.get(tenant_id, 0)
 
     def status_counts(self) -> dict[str, int]:
         """Tenants per overall light, every light present."""
@@ -127,6 +184,21 @@ class Marts:
         return f"{stamp:%Y-%m-%d %H:%M} UTC" if stamp else DASH
 
 
+def slice_size(row: Row) -> float | None:
+    """A slice's size: its denominator (the requests or deployments counted: RATIO and
+    PERCENTILE KPIs), or, where the mart leaves it null (SUM and STOCK KPIs), its numerator
+    (the count; for a backlog, the requests open)."""
+    return row["denominator"] if row["denominator"] is not None else row["numerator"]
+
+
+def worst_first(row: Row) -> tuple[Any, ...]:
+    """Sort key: lowest achievement first (a slice without one last), then the larger
+    size, then the breakdown value."""
+    achievement, size = row["achievement_pct"], slice_size(row)
+    return (achievement is None, achievement or 0.0, -(size or 0.0),
+            str(row["breakdown_value"]))
+
+
 @dataclass(frozen=True)
 class Report:
     """What publish() wrote."""
@@ -140,7 +212,7 @@ class Report:
 # --- reading the marts ------------------------------------------------------------------
 
 def read_marts(target: str | None = None, base: Path = PROJECT_DIR) -> Marts:
-    """The three marts, read in one connection (itsm_kpi.warehouse): the DuckDB file
+    """The marts, read in one connection (itsm_kpi.warehouse): the DuckDB file
     read-only, or PostgreSQL in one read-only snapshot, by `target` (default DBT_TARGET,
     duckdb); a relative KPI_DUCKDB_PATH is relative to `base`, the dbt project folder."""
     try:
@@ -153,9 +225,11 @@ def read_marts(target: str | None = None, base: Path = PROJECT_DIR) -> Marts:
                 warehouse.query(conn, f"select * from marts.{relation}")
                 for relation in RELATIONS
             )
+            breakdowns = warehouse.query(conn, BREAKDOWNS_SQL)
+            breached = warehouse.query(conn, BREACHED_SQL)
     except FileNotFoundError as error:  # no DuckDB file: nothing built yet
         raise ReportError(str(error)) from error
-    return Marts(tenants, scorecard, trend)
+    return Marts(tenants, scorecard, trend, breakdowns, breached)
 
 
 # --- formatting -------------------------------------------------------------------------
@@ -258,6 +332,19 @@ th.num { text-align: right; }
 .overview td:first-child, .overview th:first-child { text-align: left; white-space: nowrap; }
 .overview a { color: var(--ink); }
 .legend { font-size: 12px; margin-top: 10px; }
+.attention { margin-top: 14px; border-top: 1px solid var(--line); padding-top: 12px; }
+.breached { margin: 0 0 8px; font-weight: 600; }
+.breached .n { font-variant-numeric: tabular-nums; color: #a40e26; }
+.breached[data-count="0"] .n { color: var(--muted); }
+h3 { font-size: 15px; margin: 8px 0 0; }
+.worst-kpi { margin-top: 12px; }
+.worst-head { display: flex; align-items: center; gap: 10px; font-weight: 600; }
+.slices { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr));
+  gap: 4px 20px; align-items: start; }
+.slices table { margin-top: 6px; }
+.slices td { padding: 4px 8px; font-size: 14px; }
+.slices th { padding: 4px 8px; }
+.slices td[data-col="slice"] { overflow-wrap: break-word; }
 @media print { body { background: #fff; } .panel { border-color: #bbb; } }
 """ + "".join(
     f'[data-status="{status}"] {{ --c: {dot}; --bg: {background}; --fg: {text}; }}\n'
@@ -375,6 +462,50 @@ def _kpi_row(card: Row, marts: Marts, language: str) -> str:
     )
 
 
+def _slice_table(breakdown: str, rows: Sequence[Row], unit: str | None, language: str) -> str:
+    labels = LABELS[language]
+    head = "".join(f'<th class="{css}">{escape(text)}</th>' for text, css in (
+        (labels.get(breakdown, breakdown), ""), (labels["value"], "num"),
+        (labels["status"], ""), (labels["size"], "num")))
+    body = "".join(
+        f'<tr data-slice="{escape(str(row["breakdown_value"]))}" '
+        f'data-status="{escape(row["status"] or "NOT_ENABLED")}">'
+        f'<td data-col="slice">{escape(str(row["breakdown_value"]))}</td>'
+        f'<td class="num" data-col="value">{escape(format_value(row["value"], unit, language))}'
+        f'</td><td data-col="status">{light(row["status"], language, "slice")}</td>'
+        f'<td class="num" data-col="size">{escape(format_number(slice_size(row)))}</td></tr>'
+        for row in rows)
+    return (f'<table data-breakdown="{escape(breakdown)}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
+
+
+def _attention(tenant_id: Any, cards: Sequence[Row], marts: Marts, language: str) -> str:
+    """The tenant's open requests past their SLA, then, per RED or YELLOW scorecard KPI,
+    the worst slices of each breakdown."""
+    labels = LABELS[language]
+    breached = marts.breached_count(tenant_id)
+    blocks = []
+    for card in cards:
+        if card["status"] not in ATTENTION:
+            continue
+        worst = marts.worst(card)
+        tables = ("".join(_slice_table(name, rows, card["unit"], language)
+                          for name, rows in worst)
+                  or f'<p class="sub">{escape(labels["no_slices"])}</p>')
+        blocks.append(
+            f'<div class="worst-kpi" data-kpi="{escape(card["kpi_name"])}" '
+            f'data-status="{escape(card["status"])}"><div class="worst-head">'
+            f'{light(card["status"], language)}<span>{escape(kpi_label(card, language))}</span>'
+            f'</div><div class="slices">{tables}</div></div>')
+    worst = (f'<h3>{escape(labels["worst"])}</h3>'
+             f'<p class="legend">{escape(labels["worst_note"].format(n=WORST_SHOWN))}</p>'
+             f'{"".join(blocks)}') if blocks else ""
+    return (f'<div class="attention" data-role="attention">'
+            f'<p class="breached" data-role="breached" data-count="{breached}">'
+            f'{escape(labels["breached"])}: <span class="n">{breached}</span></p>'
+            f"{worst}</div>")
+
+
 def _tenant_section(tenant: Row, marts: Marts, language: str) -> str:
     labels = LABELS[language]
     tenant_id = tenant["tenant_id"]
@@ -396,7 +527,8 @@ def _tenant_section(tenant: Row, marts: Marts, language: str) -> str:
         f'data-status="{escape(tenant["overall_status"])}">'
         f'<span class="dot" aria-hidden="true"></span>'
         f'{escape(labels["overall"])}: {escape(labels[tenant["overall_status"]])}</span>'
-        f'<span class="counts">{escape(counts)}</span></div>{body}</section>'
+        f'<span class="counts">{escape(counts)}</span></div>{body}'
+        f"{_attention(tenant_id, cards, marts, language)}</section>"
     )
 
 

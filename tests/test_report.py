@@ -3,7 +3,9 @@ DuckDB and PostgreSQL, the report rendered (itsm_kpi/report.py) and opened in he
 Chromium through playwright. What is visible (innerText, computed colours) is checked
 against the marts, queried here independently, and for a few cells against the values
 worked out by hand in test_kpis_by_hand.py; no request may leave the page. A full-page
-screenshot per engine and language goes to test-artifacts/.
+screenshot per engine and language goes to test-artifacts/, and one of the worst slices and
+breached requests per engine and language (the DuckDB English one also to
+docs/walkthrough/report-breakdowns.png).
 
 Chromium is the Debian package (/usr/bin/chromium): installed by the set-up when missing
 and running as root, else the tests skip, or fail when env CI is set.
@@ -32,6 +34,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
+WALKTHROUGH = REPO_ROOT / "docs" / "walkthrough" / "report-breakdowns.png"
 D = date.fromisoformat
 
 # what a reader sees for each light, written out here rather than read from report.py
@@ -41,6 +44,7 @@ WORDS = {
 }
 UNIT_SUFFIX = {"en": {"%": "%", "hours": " h", "count": ""},
                "ko": {"%": "%", "hours": "시간", "count": "건"}}
+BREACHED_WORDS = {"en": "Open requests past their SLA", "ko": "SLA 기한을 넘긴 미완료 요청"}
 
 
 # --- set-up: Chromium and playwright ------------------------------------------------------
@@ -232,6 +236,177 @@ def test_each_light_value_and_target_is_the_marts(built: Warehouse, opened: dict
             assert text.endswith(suffix), (card, column, text)
         label = card["display_name"] if language == "ko" else card["display_name_en"]
         assert label in row.inner_text()
+
+
+def _worst_three(built: Warehouse) -> dict[tuple[Any, str], dict[str, list[dict[str, Any]]]]:
+    """Independently of report.py: for each RED or YELLOW scorecard KPI, per breakdown, the
+    rows of fct_kpi_breakdowns of the card's period, lowest achievement first (ties: larger
+    size, then the value's name), three at most; size by dim_kpi's aggregation."""
+    aggregation = {r["kpi_name"]: r["aggregation"]
+                   for r in built.query("select * from marts.dim_kpi")}
+    slices = built.query("select * from marts.fct_kpi_breakdowns")
+    expected: dict[tuple[Any, str], dict[str, list[dict[str, Any]]]] = {}
+    for card in built.query("select * from marts.kpi_scorecard"):
+        if card["status"] not in ("RED", "YELLOW"):
+            continue
+        by_breakdown: dict[str, list[dict[str, Any]]] = {}
+        for row in slices:
+            if (row["tenant_id"], row["kpi_name"], row["grain"], row["period_start"]) == (
+                    card["tenant_id"], card["kpi_name"], card["grain"], card["period_start"]):
+                size = (row["denominator"] if aggregation[card["kpi_name"]]
+                        in ("RATIO", "PERCENTILE") else row["numerator"])
+                by_breakdown.setdefault(row["breakdown"], []).append({**row, "size": size})
+        for rows in by_breakdown.values():
+            rows.sort(key=lambda r: (r["achievement_pct"] is None,
+                                     r["achievement_pct"] or 0, -(r["size"] or 0),
+                                     r["breakdown_value"]))
+            del rows[3:]
+        expected[(card["tenant_id"], card["kpi_name"])] = by_breakdown
+    return expected
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_worst_slices_of_red_and_yellow_kpis(built: Warehouse, opened: dict[str, Opened],
+                                             language: str) -> None:
+    page = opened[language].page
+    expected = _worst_three(built)
+    cards = {(c["tenant_id"], c["kpi_name"]): c
+             for c in built.query("select * from marts.kpi_scorecard")}
+    # the hand fixture: RED MTTRs, Seoul's YELLOW FCR and SLA compliance, ... each sliced
+    assert len(expected) >= 5 and all(expected.values())
+    assert any(len(rows) == 3 for slices in expected.values() for rows in slices.values())
+    shown_kpis = page.locator('[data-role="attention"] .worst-kpi')
+    assert sorted((int(shown_kpis.nth(i).evaluate("e => e.closest('section').dataset.tenant")),
+                   shown_kpis.nth(i).get_attribute("data-kpi"))
+                  for i in range(shown_kpis.count())) == sorted(expected)
+    for (tenant_id, kpi_name), by_breakdown in expected.items():
+        card = cards[(tenant_id, kpi_name)]
+        block = page.locator(f'section.tenant[data-tenant="{tenant_id}"] '
+                             f'[data-role="attention"] .worst-kpi[data-kpi="{kpi_name}"]')
+        assert block.is_visible()
+        assert block.locator(".worst-head [data-role=light]").get_attribute(
+            "data-status") == card["status"]
+        tables = block.locator("table[data-breakdown]")
+        assert sorted(tables.nth(i).get_attribute("data-breakdown")
+                      for i in range(tables.count())) == sorted(by_breakdown)
+        for breakdown, rows in by_breakdown.items():
+            shown = block.locator(f'table[data-breakdown="{breakdown}"] tbody tr')
+            assert shown.count() == len(rows), (tenant_id, kpi_name, breakdown)
+            for index, row in enumerate(rows):
+                line = shown.nth(index)
+                assert line.is_visible()
+                text = {column: line.locator(f'[data-col="{column}"]').inner_text().strip()
+                        for column in ("slice", "value", "status", "size")}
+                where = (tenant_id, kpi_name, breakdown, index, text)
+                assert text["slice"] == row["breakdown_value"], where
+                if row["value"] is None:
+                    assert text["value"] == "—", where
+                else:
+                    assert _number(text["value"]) == pytest.approx(row["value"]), where
+                    assert text["value"].endswith(UNIT_SUFFIX[language][card["unit"]]), where
+                assert text["status"] == WORDS[language][row["status"]], where
+                assert _number(text["size"]) == pytest.approx(row["size"]), where
+    # GREEN and NO_DATA KPIs get no block: Tenant 9 (all GREEN or no data) shows none
+    assert page.locator('section.tenant[data-tenant="9"] .worst-kpi').count() == 0
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_open_breached_requests_per_tenant(built: Warehouse, opened: dict[str, Opened],
+                                           language: str) -> None:
+    page = opened[language].page
+    aging = built.query("select * from marts.open_request_aging")
+    tenants = [t["tenant_id"] for t in built.query("select * from marts.tenant_kpi_status")]
+    expected = {tenant: sum(1 for r in aging if r["tenant_id"] == tenant and r["is_sla_breached"])
+                for tenant in tenants}
+    # by hand at 2024-03-15 12:00: New York's 202 (SR P3, 72 h from 11 Mar 04:30), Utc
+    # Shop's 303 (SR P4, 120 h from 3 Mar), tenant 9's 901 (SR P1, 8 h); Seoul's 110 and 111
+    # are not due yet
+    assert expected == {1: 0, 2: 1, 3: 1, 9: 1}
+    for tenant, count in expected.items():
+        line = page.locator(f'section.tenant[data-tenant="{tenant}"] [data-role="breached"]')
+        assert line.is_visible()
+        text = line.inner_text().strip()
+        assert text.startswith(BREACHED_WORDS[language]) and _number(text) == count, text
+    # the section, as a reader sees it
+    section = page.locator('section.tenant[data-tenant="1"] [data-role="attention"]')
+    suffix = "" if language == "en" else f"-{language}"
+    box = section.bounding_box()
+    margin = 16  # the section with a little of the panel around it
+    clip = {"x": box["x"] - margin, "y": box["y"] - margin,
+            "width": box["width"] + 2 * margin, "height": box["height"] + 2 * margin}
+    shots = [ARTIFACTS / f"report-breakdowns-{built.engine}{suffix}.png"]
+    if built.engine == "duckdb" and language == "en":
+        shots.append(WALKTHROUGH)
+    for shot in shots:
+        page.screenshot(path=str(shot), clip=clip, full_page=True)
+
+
+def test_worst_order_ties_and_size(browser: Any, tmp_path: Path) -> None:
+    """Made-up slices: lowest achievement first, ties by the larger size then the name,
+    three shown; size the denominator of a RATIO KPI, the level of a STOCK one; a GREEN KPI
+    gets no block."""
+    as_of = datetime(2024, 3, 15, 12)
+    card = {"tenant_id": 5, "display_name": "x", "unit": "hours", "grain": "MONTHLY",
+            "period_start": D("2024-03-01"), "period_end": D("2024-04-01"), "target": 4.0,
+            "as_of": as_of}
+
+    def cut(kpi: str, breakdown: str, name: str, value: float | None, achievement: float | None,
+            numerator: float, denominator: float | None, status: str) -> dict[str, Any]:
+        return {"tenant_id": 5, "kpi_name": kpi, "grain": "MONTHLY",
+                "period_start": D("2024-03-01"), "breakdown": breakdown, "breakdown_value": name,
+                "value": value, "achievement_pct": achievement, "numerator": numerator,
+                "denominator": denominator, "status": status}
+
+    marts = report.Marts(
+        tenants=[{"tenant_id": 5, "tenant_name": "T", "green_count": 1, "yellow_count": 0,
+                  "red_count": 2, "no_data_count": 0, "overall_status": "RED", "as_of": as_of}],
+        scorecard=[
+            {**card, "kpi_name": "A", "display_name_en": "A", "value": 8.0,
+             "achievement_pct": 50.0, "status": "RED"},
+            {**card, "kpi_name": "B", "display_name_en": "B", "unit": "count", "value": 30.0,
+             "target": 20.0, "achievement_pct": 66.7, "status": "RED"},
+            {**card, "kpi_name": "C", "display_name_en": "C", "value": 1.0,
+             "achievement_pct": 100.0, "status": "GREEN"},
+        ],
+        trend=[],
+        breakdowns=[
+            cut("A", "TEAM", "ok", 4.0, 100.0, 8.0, 2.0, "GREEN"),
+            cut("A", "TEAM", "small", 8.0, 50.0, 8.0, 1.0, "RED"),
+            cut("A", "TEAM", "big", 8.0, 50.0, 24.0, 3.0, "RED"),
+            cut("A", "TEAM", "worst", 16.0, 25.0, 16.0, 1.0, "RED"),
+            cut("A", "TEAM", "also-small", 8.0, 50.0, 8.0, 1.0, "RED"),
+            cut("A", "PRIORITY", "P1", None, None, 0.0, 0.0, "NO_DATA"),
+            cut("A", "PRIORITY", "P2", 4.0, 100.0, 4.0, 1.0, "GREEN"),
+            cut("A", "TEAM", "other-period", 99.0, 1.0, 99.0, 1.0, "RED") | {
+                "period_start": D("2024-02-01")},
+            cut("B", "TEAM", "t1", 25.0, 70.0, 25.0, None, "RED"),
+            cut("B", "TEAM", "t2", 5.0, 100.0, 5.0, None, "GREEN"),
+            cut("C", "TEAM", "hidden", 1.0, 10.0, 1.0, 1.0, "RED"),
+        ],
+        breached=[{"tenant_id": 5, "sr_id": n, "is_sla_breached": True} for n in (1, 2)],
+    )
+    path = tmp_path / "worst.html"
+    path.write_text(report.render_html(marts, "en"), encoding="utf-8")
+    page = browser.new_page()
+    try:
+        page.goto(path.as_uri())
+
+        def rows(kpi: str, breakdown: str) -> list[list[str]]:
+            lines = page.locator(f'.worst-kpi[data-kpi="{kpi}"] '
+                                 f'table[data-breakdown="{breakdown}"] tbody tr')
+            return [lines.nth(i).inner_text().split("\t") for i in range(lines.count())]
+
+        assert [r[0] for r in rows("A", "TEAM")] == ["worst", "big", "also-small"]
+        assert [r[-1].strip() for r in rows("A", "TEAM")] == ["1", "3", "1"]
+        assert [r[0] for r in rows("A", "PRIORITY")] == ["P2", "P1"]  # no achievement: last
+        assert rows("A", "PRIORITY")[1][1].strip() == "—"
+        assert [[c.strip() for c in r] for r in rows("B", "TEAM")] == [
+            ["t1", "25", "Red", "25"], ["t2", "5", "Green", "5"]]
+        assert page.locator('.worst-kpi[data-kpi="C"]').count() == 0
+        assert page.locator('[data-role="breached"]').inner_text().strip() == (
+            "Open requests past their SLA: 2")
+    finally:
+        page.close()
 
 
 def test_hand_worked_cells(opened: dict[str, Opened]) -> None:
