@@ -9,7 +9,8 @@ Five dbt asset definitions, because Dagster runs one partitions definition per s
   run) is passed to dbt as the recompute window KPI_MIN_DATE / KPI_MAX_DATE, and
   recomputed from what the core holds (the core is not run);
 - `kpi_marts`: fct_kpi_values (the union view), kpi_scorecard, tenant_kpi_status,
-  kpi_scorecard_trend.
+  kpi_scorecard_trend, fct_kpi_breakdowns (every grain's periods: without a window when
+  materialized alone).
 And one asset outside dbt, `reports/kpi_scorecard_report`: the HTML scorecard rendered from
 the marts (itsm_kpi/report.py).
 The scheduled run does not go through these steps: kpi_daily_job (jobs.py) builds all of
@@ -47,7 +48,10 @@ FACT_MODELS = {
     "weekly": "fct_kpi_values_weekly",
     "monthly": "fct_kpi_values_monthly",
 }
-MART_MODELS = "fct_kpi_values kpi_scorecard tenant_kpi_status kpi_scorecard_trend"
+# fct_kpi_breakdowns is with the marts, not the core: a backfill or recalculation of a
+# grain's facts (kpi_<grain>_facts_job) rebuilds it from the facts' inputs as they stand
+MART_MODELS = ("fct_kpi_values kpi_scorecard tenant_kpi_status kpi_scorecard_trend "
+               "fct_kpi_breakdowns")
 CORE_EXCLUDE = f"tag:kpi_facts {MART_MODELS}"
 # every dbt step takes the warehouse pool: with a limit of 1 (dagster.yaml), two runs
 # never write the same warehouse at once (DuckDB also allows a single writer)

@@ -339,6 +339,16 @@ def exact_marts(warehouse: Warehouse) -> dict[str, list[tuple]]:
     return stored_rows(warehouse, MART_TABLES)
 
 
+def breakdown_values(warehouse: Warehouse) -> list[tuple]:
+    """fct_kpi_breakdowns' keys and values (not as_of nor calculated_at), sorted."""
+    rows = warehouse.query(
+        "select tenant_id, kpi_name, grain, period_start, breakdown, breakdown_value, "
+        "numerator, denominator, value, target, achievement_pct, status "
+        "from marts.fct_kpi_breakdowns")
+    return sorted((tuple(normalise(value) for value in row.values()) for row in rows),
+                  key=repr)
+
+
 def materialized(result: dg.ExecuteInProcessResult) -> dict[dg.AssetKey, set[str | None]]:
     """The partitions each asset was recorded as materialized for (None: not partitioned)."""
     found: dict[dg.AssetKey, set[str | None]] = {}
@@ -506,14 +516,20 @@ def test_backfills_equal_a_full_refresh(orchestrated: Orchestrated) -> None:
     assert orchestrated.facts() == full
 
     # a grain's facts alone, from the core as it stands: kpi_weekly_facts_job over a range,
-    # one run (single-run backfill policy); the core is not run
+    # one run (single-run backfill policy); the core is not run; the breakdowns, with the
+    # marts, are rebuilt too
+    full_breakdowns = breakdown_values(orchestrated.warehouse)
+    assert {row[2] for row in full_breakdowns} == {"DAILY", "WEEKLY", "MONTHLY"}
     orchestrated.warehouse.execute("delete from marts.fct_kpi_values_weekly")
+    orchestrated.warehouse.execute("delete from marts.fct_kpi_breakdowns where grain = 'WEEKLY'")
     result = orchestrated.run_job("kpi_weekly_facts_job", "2024-02-19", "2024-03-11")
     recorded = materialized(result)
     assert recorded[fact_key("weekly")] == {"2024-02-19", "2024-02-26", "2024-03-04",
                                             "2024-03-11"}
     assert {key.path[0] for key in recorded} == {"marts", "reports"}
+    assert dg.AssetKey(["marts", "fct_kpi_breakdowns"]) in recorded
     assert orchestrated.facts() == full
+    assert breakdown_values(orchestrated.warehouse) == full_breakdowns
 
     # UTC daily partitions, one run each, rebuild the local days of Seoul (UTC+9) and New
     # York (UTC-5/-4, DST on 10 March) exactly: local 9-11 March spans UTC 8-12 March
