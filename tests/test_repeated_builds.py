@@ -54,7 +54,8 @@ def test_rebuilds_of_an_existing_duckdb_database_with_two_threads(tmp_path: Path
     generate_duckdb(warehouse.duckdb_path, DATA)
     warehouse.build(AS_OF, "--exclude-resource-type", "test",
                     "--exclude-resource-type", "unit_test")
-    assert _leave_indexes_as_older_builds_did(warehouse) == 6
+    # the six marts' indexes of the time of the fix, and those of the marts added since
+    assert _leave_indexes_as_older_builds_did(warehouse) >= 6
 
     for rebuild in range(1, REBUILDS + 1):
         result = warehouse.dbt("run", "--full-refresh", "--select", "marts", as_of=AS_OF,
