@@ -12,26 +12,12 @@
 {% macro kpi_period_values(grains=['DAILY', 'WEEKLY', 'MONTHLY'], by_breakdown=false) -%}
 {%- set slice_columns = ['breakdown', 'breakdown_value'] if by_breakdown else [] -%}
 {%- set slice_keys = 'breakdown, breakdown_value,' if by_breakdown else '' -%}
-{%- set slice_value -%}
-    coalesce(nullif(trim(case breakdowns.breakdown
-        when 'TEAM' then measurements.team
-        when 'SERVICE' then measurements.service
-        when 'PRIORITY' then measurements.priority
-        when 'REQUEST_TYPE' then measurements.request_type
-        when 'ENVIRONMENT' then measurements.environment
-    end), ''), '(none)')
-{%- endset -%}
-{%- set slice_select = 'breakdowns.breakdown as breakdown, ' ~ slice_value ~ ' as breakdown_value,' if by_breakdown else '' -%}
-{%- set slice_group = 'breakdowns.breakdown, ' ~ slice_value ~ ',' if by_breakdown else '' -%}
-{%- set breakdowns_join -%}
-    {%- if by_breakdown %}
-    inner join breakdowns
-        on breakdowns.subject = case
-            when measurements.sr_id is not null then 'REQUEST'
-            when measurements.deployment_id is not null then 'DEPLOYMENT'
-        end
-    {%- endif %}
-{%- endset -%}
+{#- what a measurement measures, and its attributes that are breakdowns -#}
+{%- set slices = [
+    ('REQUEST', 'TEAM', 'team'), ('REQUEST', 'SERVICE', 'service'),
+    ('REQUEST', 'PRIORITY', 'priority'), ('REQUEST', 'REQUEST_TYPE', 'request_type'),
+    ('DEPLOYMENT', 'SERVICE', 'service'), ('DEPLOYMENT', 'ENVIRONMENT', 'environment'),
+] -%}
 with
 
 definitions as (
@@ -41,35 +27,13 @@ definitions as (
 targets as (
     select * from {{ ref('kpi_targets') }}
 ),
-{%- if by_breakdown %}
 
-breakdowns as (
-    -- the breakdowns of what a measurement measures: a request or a deployment
-    select
-        cast('REQUEST' as {{ dbt.type_string() }}) as subject,
-        cast('TEAM' as {{ dbt.type_string() }}) as breakdown
-    union all
-    select 'REQUEST', 'SERVICE'
-    union all
-    select 'REQUEST', 'PRIORITY'
-    union all
-    select 'REQUEST', 'REQUEST_TYPE'
-    union all
-    select 'DEPLOYMENT', 'SERVICE'
-    union all
-    select 'DEPLOYMENT', 'ENVIRONMENT'
-),
-{%- endif %}
 
 {%- for grain in grains %}
 {%- set g = grain | lower %}
 {%- set dates = window_local_dates(grain) %}
 {%- set measured_period = 'measurements.local_date' if grain == 'DAILY' else period_start('week' if grain == 'WEEKLY' else 'month', 'measurements.local_date') %}
-{%- set measurements_read -%}
-    {{ ref('int_kpi__measurements') }} as measurements
-    inner join definitions
-        on measurements.kpi_name = definitions.kpi_name
-    {{- breakdowns_join }}
+{%- set measurements_filter -%}
     where measurements.local_date is not null
     {%- if dates.lower %}
         and measurements.local_date >= cast('{{ dates.lower }}' as date)
@@ -77,6 +41,12 @@ breakdowns as (
     {%- if dates.upper %}
         and measurements.local_date < cast('{{ dates.upper }}' as date)
     {%- endif %}
+{%- endset %}
+{%- set measurements_read -%}
+    {{ ref('int_kpi__measurements') }} as measurements
+    inner join definitions
+        on measurements.kpi_name = definitions.kpi_name
+    {{ measurements_filter }}
 {%- endset %}
 
 -- ==== {{ grain }} ====================================================================
@@ -106,17 +76,53 @@ breakdowns as (
 
 {{ g }}_sums as (
     -- RATIO and SUM: the period's exact sums; STOCK: its net change
+    {%- if by_breakdown %}
+    {{ breakdown_sums(
+        slices,
+        'from ' ~ ref('int_kpi__measurements') ~ ' as measurements
+            inner join definitions
+                on measurements.kpi_name = definitions.kpi_name
+            ' ~ measurements_filter ~ '
+                and definitions.aggregation in (\'RATIO\', \'SUM\', \'STOCK\')',
+        period_expression=measured_period,
+    ) }}
+    {%- else %}
     select
         measurements.tenant_id,
         measurements.kpi_name,
-        {{ slice_select }}
         {{ measured_period }} as period_start,
         sum({{ exact_decimal('measurements.numerator') }}) as numerator,
         sum({{ exact_decimal('measurements.denominator') }}) as denominator
     from {{ measurements_read }}
         and definitions.aggregation in ('RATIO', 'SUM', 'STOCK')
-    group by measurements.tenant_id, measurements.kpi_name, {{ slice_group }} {{ measured_period }}
+    group by measurements.tenant_id, measurements.kpi_name, {{ measured_period }}
+    {%- endif %}
 ),
+
+{%- if by_breakdown %}
+
+{{ g }}_percentile_measurements as (
+    -- PERCENTILE: the values of the periods read, with their attributes, read once for
+    -- every breakdown (a CTE read several times is materialized: the slices below
+    -- filter it rather than multiply every measurement before filtering)
+    select
+        measurements.tenant_id,
+        measurements.kpi_name,
+        case
+            when measurements.sr_id is not null then 'REQUEST'
+            when measurements.deployment_id is not null then 'DEPLOYMENT'
+        end as subject,
+        {{ measured_period }} as period_start,
+        {%- for column in slices | map(attribute=2) | unique %}
+        coalesce(nullif(trim(measurements.{{ column }}), ''), '(none)') as {{ column }},
+        {%- endfor %}
+        measurements.numerator,
+        definitions.percentile
+    from {{ measurements_read }}
+        and definitions.aggregation = 'PERCENTILE'
+        and measurements.numerator is not null
+),
+{%- endif %}
 
 {{ g }}_ranked_values as (
     -- PERCENTILE: each period's values in order, and where the percentile falls among
@@ -134,16 +140,33 @@ breakdowns as (
         cast(count(*) over by_period as bigint) as value_count,
         cast(percentile as numeric(10, 6)) * (count(*) over by_period - 1) as position
     from (
+        {%- if by_breakdown %}
+        {%- for subject, breakdown, column in slices %}
+        {%- if not loop.first %}
+        union all
+        {%- endif %}
+        select
+            tenant_id,
+            kpi_name,
+            cast('{{ breakdown }}' as {{ dbt.type_string() }}) as breakdown,
+            {{ column }} as breakdown_value,
+            period_start,
+            numerator,
+            percentile
+        from {{ g }}_percentile_measurements
+        where subject = '{{ subject }}'
+        {%- endfor %}
+        {%- else %}
         select
             measurements.tenant_id,
             measurements.kpi_name,
-            {{ slice_select }}
             {{ measured_period }} as period_start,
             measurements.numerator,
             definitions.percentile
         from {{ measurements_read }}
             and definitions.aggregation = 'PERCENTILE'
             and measurements.numerator is not null
+        {%- endif %}
     ) as percentile_measurements
     -- no order: the whole period (an ordered window would count up to the current row)
     window by_period as (partition by tenant_id, kpi_name, {{ slice_keys }} period_start)
@@ -169,19 +192,28 @@ breakdowns as (
 
 {{ g }}_stock_openings as (
     -- STOCK: the level before the first period read (the changes before it)
-    {%- if dates.lower %}
+    {%- if dates.lower and by_breakdown %}
+    select tenant_id, kpi_name, breakdown, breakdown_value, numerator as opening_level
+    from ({{ breakdown_sums(
+        slices,
+        'from ' ~ ref('int_kpi__measurements') ~ ' as measurements
+            inner join definitions
+                on measurements.kpi_name = definitions.kpi_name
+            where definitions.aggregation = \'STOCK\'
+                and measurements.local_date < cast(\'' ~ dates.lower ~ '\' as date)',
+    ) }}
+    ) as openings
+    {%- elif dates.lower %}
     select
         measurements.tenant_id,
         measurements.kpi_name,
-        {{ slice_select }}
         sum({{ exact_decimal('measurements.numerator') }}) as opening_level
     from {{ ref('int_kpi__measurements') }} as measurements
     inner join definitions
         on measurements.kpi_name = definitions.kpi_name
-    {{- breakdowns_join }}
     where definitions.aggregation = 'STOCK'
         and measurements.local_date < cast('{{ dates.lower }}' as date)
-    group by measurements.tenant_id, {{ slice_group }} measurements.kpi_name
+    group by measurements.tenant_id, measurements.kpi_name
     {%- else %}
     select
         cast(null as bigint) as tenant_id,
