@@ -284,7 +284,8 @@ select
     case
         when u_commit < 0.1 then null
         else started_at - to_seconds(loguni(u_commit, 600.0, 432000.0, 1.0))
-    end as commit_at
+    end as commit_at,
+    cast(null as bigint) as fixes_sr_id
 from timed
 """
 

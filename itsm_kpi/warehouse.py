@@ -48,6 +48,7 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("started_at", "timestamp"),
         ("finished_at", "timestamp"),
         ("commit_at", "timestamp"),
+        ("fixes_sr_id", "bigint"),
     ),
     "service_requests": (
         ("sr_id", "bigint"),
