@@ -756,9 +756,10 @@ def test_backlog_at_period_ends_and_facts_after_as_of(seeds):
 def test_scorecard_and_tenant_status(seeds):
     res = _as_of_fixture(seeds)
     sc = res.scorecard
+    shipped_dora = {r["kpi_name"] for r in seeds["kpi_definitions"]} & set(DORA_KPIS)
     assert set(sc) == {
         (4, k) for k in ("MTTR", "MTTR_MEDIAN", "MTTR_P90", "FCR", "SLA_COMPLIANCE",
-                         "SR_BACKLOG", "DEPLOY_SUCCESS_RATE")
+                         "SR_BACKLOG", "DEPLOY_SUCCESS_RATE", *shipped_dora)
     }
     # SR_BACKLOG (DAILY): current 04-10 = 3 -> GREEN 100; previous 04-09 = 3 GREEN.
     b = sc[(4, "SR_BACKLOG")]
@@ -802,12 +803,23 @@ def test_scorecard_and_tenant_status(seeds):
     assert (p90["value"], p90["target"], p90["status"]) == (38.0, 24.0, "RED")
     monthly = res.kpi_values[(4, "MTTR_P90", "MONTHLY", d("2024-04-01"))]
     assert (monthly["numerator"], monthly["denominator"]) == (None, 1.0)
-    # Tenant status: 2 GREEN, 5 RED -> RED. Tenants 1 and 2 (no activity) -> NO_DATA, 0s.
+    # With the DORA KPIs in the seeds (deployment 1, 'prod', DEPLOYED on 04-09, no
+    # commit_at, no incident): frequency in the week of 04-08, 3 local days started by
+    # as_of -> 7 x 1 / 3 = 2.33 against 5 RED; April's failure and rework rates 0.0 GREEN;
+    # lead and recovery times NO_DATA.
+    dora = shipped_dora == set(DORA_KPIS)
+    if dora:
+        assert (sc[(4, "DEPLOYMENT_FREQUENCY")]["value"],
+                sc[(4, "DEPLOYMENT_FREQUENCY")]["status"]) == (2.33, "RED")
+        assert [sc[(4, k)]["status"] for k in DORA_KPIS[1:]] == [
+            "NO_DATA", "GREEN", "NO_DATA", "GREEN"]
+    # Tenant status: 2 GREEN, 5 RED (and DORA's) -> RED. Tenants 1 and 2 (no activity)
+    # -> NO_DATA, 0s.
     assert res.tenant_status[4] == {
-        "green_count": 2,
+        "green_count": 2 + 2 * dora,
         "yellow_count": 0,
-        "red_count": 5,
-        "no_data_count": 0,
+        "red_count": 5 + dora,
+        "no_data_count": 2 * dora,
         "overall_status": "RED",
     }
     assert res.tenant_status[1] == {
@@ -843,12 +855,13 @@ def test_unlisted_tenant_uses_default_timezone(seeds):
     assert min(k[3] for k in seoul.kpi_values if k[2] == "DAILY") == d("2024-04-02")
     # Scorecard (as_of 04-05 09:00 KST): MTTR April 3.5 <= 4 GREEN, its median and p90
     # 3.5 GREEN; FCR 100 GREEN; SLA (INCIDENT P3, 24 h) 100 GREEN; backlog 0 GREEN;
-    # deployments NO_DATA -> GREEN.
+    # deployments NO_DATA (and the DORA KPIs when the seeds have them) -> GREEN.
+    dora = {r["kpi_name"] for r in seeds["kpi_definitions"]} >= set(DORA_KPIS)
     assert seoul.tenant_status[9] == {
         "green_count": 6,
         "yellow_count": 0,
         "red_count": 0,
-        "no_data_count": 1,
+        "no_data_count": 1 + len(DORA_KPIS) * dora,
         "overall_status": "GREEN",
     }
 
