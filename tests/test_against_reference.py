@@ -185,9 +185,10 @@ def test_contributions_match_reference(engine, built, expected, raw, tmp_path_fa
     aggregation = {name: d["aggregation"] for name, d in kpi_definitions().items()}
     actual = {}
     for row in warehouse.query("select * from marts.fct_kpi_contributions"):
-        measured = (("sr", row["sr_id"]) if row["sr_id"] is not None
-                    else ("deployment", row["deployment_id"]))
-        actual[(row["tenant_id"], row["kpi_name"], measured)] = row
+        # sr-<id> or deployment-<id> (a recovery time is its incident's, and carries the
+        # causing deployment's id)
+        kind, _, measured_id = row["measurement_key"].partition("-")
+        actual[(row["tenant_id"], row["kpi_name"], (kind, int(measured_id)))] = row
     assert len(expected.contributions) > 3000
     assert "SR_BACKLOG" not in {kpi for _, kpi, _ in actual}
     assert set(actual) == set(expected.contributions)
@@ -198,19 +199,22 @@ def test_contributions_match_reference(engine, built, expected, raw, tmp_path_fa
         day = want["local_date"]
         assert (got["local_date"], got["week_start"], got["month_start"]) == (
             day, period_start_of(day, "WEEKLY"), period_start_of(day, "MONTHLY")), key
-        assert close(normalise(got["measured_value"]), normalise(want["measured_value"])), key
-        if aggregation[key[1]] == "PERCENTILE":
+        if key[1] == "DEPLOYMENT_FREQUENCY":
+            # one deployment over no denominator of its own (the period's is its local days)
+            assert (got["numerator"], got["denominator"]) == (1.0, None), key
+        elif aggregation[key[1]] == "PERCENTILE":
             # the values ranked: no numerator, each counts once in the denominator
+            assert close(normalise(got["measured_value"]), normalise(want["measured_value"])), key
             assert (got["numerator"], got["denominator"]) == (None, 1.0), key
-        elif key[1] == "DEPLOYMENT_FREQUENCY":  # over the period's days, not per deployment
-            assert got["numerator"] == 1.0, key
         else:  # the built-in ratios: one measurement over 1
+            assert close(normalise(got["measured_value"]), normalise(want["measured_value"])), key
             assert close(normalise(got["numerator"]), normalise(want["measured_value"])), key
             assert got["denominator"] == 1.0, key
         kind, measured_id = key[2]
-        if key[1] == "FAILED_DEPLOYMENT_RECOVERY_TIME":  # the causing deployment's service
+        if key[1] == "FAILED_DEPLOYMENT_RECOVERY_TIME":  # the causing deployment's
             cause = deployments[expected.incident_causes[measured_id]]
-            assert got["service"] == cause["service"], key
+            assert (got["deployment_id"], got["service"], got["environment"]) == (
+                cause["deployment_id"], cause["service"], cause["environment"]), key
         elif kind == "sr":
             source = requests[measured_id]
             assert (got["team"], got["service"], got["priority"], got["request_type"],
