@@ -10,12 +10,13 @@ request row (status, ``resolved_at``, ``updated_at``, ``assignee_id``) is then d
 from the events that remain, so row and history always agree.
 
 Deployments go to production (named per tenant: ``production``, ``prod``, ``Production``)
-or ``staging``, with commit times. For the DORA KPIs some incidents name the deployment
-that caused them (most a production one, some a staging one), some are created a few
-hours after a production deployment of their service without naming it (only the
-attribution window finds them), and some deployments remediate an earlier incident of
-their tenant and service (``fixes_sr_id``); rollbacks, caused incidents and remediations
-are more frequent in some tenants than in others.
+or ``staging`` (every fifth tenant: staging only), with commit times. For the DORA KPIs
+some incidents name the deployment that caused them (most a production one, some a
+staging one), some are created a few hours after a production deployment of their
+service without naming it (only the attribution window finds them), and some
+deployments remediate an earlier incident of their tenant and service (``fixes_sr_id``);
+rollbacks, caused incidents and remediations are more frequent in some tenants than in
+others.
 
 The tables follow the raw contract (``itsm_kpi.warehouse.RAW_TABLES``, schema ``raw`` by
 default). The PostgreSQL path generates in an in-memory DuckDB, exports CSV files and loads
@@ -80,6 +81,9 @@ _TENANT_COMMIT_DELAY = (0.3, 1.5, 4.0, 0.8)
 # The production environment's name in each tenant, cycled over tenant ids (all mapped to
 # production by the shipped seeds/deployment_environments.csv, case-insensitively).
 _PRODUCTION_NAMES = ("production", "prod", "Production", "production")
+# Every fifth tenant deploys to staging only (no DORA values: NO_DATA); the demo's four
+# tenants all deploy to production.
+_STAGING_ONLY_EVERY = 5
 _ROLLED_BACK_SHARE = 0.035  # of deployments, x change risk
 _CAUSE_NAMED_SHARE = 0.01  # of incidents, x change risk
 _CAUSE_NAMED_STAGING = 0.15  # of those naming a cause: a staging deployment
@@ -267,7 +271,7 @@ base as (
         i as deployment_id,
         1 + rnd_int(i, 101, {config.tenants}) as tenant_id,
         {_sql_list(SERVICES)}[1 + rnd_int(i, 102, {len(SERVICES)})] as service,
-        rnd(i, 103) < 0.6 as is_production,
+        rnd(i, 103) < 0.6 as is_production_draw,
         rnd(i, 104) as u_status,
         rnd_int(i, 105, {window - 7200}) as start_second,
         rnd_int(i, 106, 21600) as running_seconds,
@@ -281,7 +285,8 @@ base as (
 shaped as (
     select
         *,
-        case when is_production
+        is_production_draw and tenant_id % {_STAGING_ONLY_EVERY} <> 0 as is_production,
+        case when is_production_draw and tenant_id % {_STAGING_ONLY_EVERY} <> 0
             then {_tenant_case(_PRODUCTION_NAMES)}
             else 'staging'
         end as environment,

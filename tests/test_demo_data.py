@@ -310,6 +310,9 @@ CASES = {
             where environment = '{environment}' and status = 'DEPLOYED'"""
         for environment in ("production", "prod", "Production", "staging")
     },
+    "tenant deploying to staging only": """select count(*) from (
+        select tenant_id from raw.deployments group by tenant_id
+        having bool_and(environment = 'staging'))""",
     "lead time over a day": """select count(*) from raw.deployments
         where environment <> 'staging' and finished_at - commit_at > interval 1 day""",
     "incident naming a production deployment": """select count(*) from raw.service_requests as r
