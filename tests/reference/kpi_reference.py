@@ -904,7 +904,9 @@ def compute(
                         parts, den = flow.get((tid, kpi, grain, start), ([], 0))
                         numerator = fsum(parts)
                         denominator = float(den)
-                    if kpi == "DEPLOYMENT_FREQUENCY":  # per local day started
+                    if kpi == "DEPLOYMENT_FREQUENCY" and tid in dora_tenants:
+                        # per local day started; without a finished production deployment
+                        # no value: 0 over 0 (the issue leaves it open; the engine's way)
                         denominator = float(days_started(clocks[tid], start, end, as_of))
                     if aggregation == "PERCENTILE":
                         parts, den = flow.get((tid, kpi, grain, start), ([], 0))

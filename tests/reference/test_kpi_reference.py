@@ -1254,8 +1254,7 @@ def test_tenant_without_production_deployments_is_no_data(seeds):
     assert len(seoul) > 30
     assert all(row["value"] is None and row["status"] == "NO_DATA" for row in seoul)
     april = res.kpi_values[(1, "DEPLOYMENT_FREQUENCY", "MONTHLY", d("2024-04-01"))]
-    # Seoul's April to as_of (21:00 KST on the 30th): 30 local days started
-    assert (april["numerator"], april["denominator"]) == (0.0, 30.0)
+    assert (april["numerator"], april["denominator"]) == (0.0, 0.0)  # no value: 0 over 0
     total = res.dora_scorecard[(1, "MONTHLY", d("2024-04-01"), None)]
     assert [total[c] for c in VALUE_COLUMNS + LEVEL_COLUMNS] == [None] * 10
     assert not any(key[0] == 1 and key[3] is not None for key in res.dora_scorecard)
@@ -1268,6 +1267,17 @@ def test_tenant_without_production_deployments_is_no_data(seeds):
     assert (total["deployment_frequency_level"], total["overall_level"]) == ("LOW", "LOW")
     # March: from the 20th (first activity) to the 31st, frequency over 31 days
     assert values_of(res, 4, "MONTHLY", "2024-03-01")["DEPLOYMENT_FREQUENCY"] == 0.23
+
+
+def test_rolled_back_only_tenant_has_a_frequency_of_zero(seeds):
+    # issue 16: NO_DATA is for a tenant with no production deployment finished by as_of;
+    # tenant 4's only one was rolled back: it has finished, so every period has a
+    # frequency (0 a week: nothing DEPLOYED) and the failure rate is 1 of 1
+    res = run_dora(seeds, [], [deployment(1, 4, "ROLLED_BACK", "2024-04-10T10:00:00")])
+    april = res.kpi_values[(4, "DEPLOYMENT_FREQUENCY", "MONTHLY", d("2024-04-01"))]
+    # as_of 1 May 00:00 UTC: April's 30 days have started
+    assert (april["numerator"], april["denominator"], april["value"]) == (0.0, 30.0, 0.0)
+    assert values_of(res, 4, "MONTHLY", "2024-04-01")["CHANGE_FAILURE_RATE"] == 100.0
 
 
 def test_dora_dst_week_new_york(seeds):
