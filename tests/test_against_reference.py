@@ -743,3 +743,96 @@ def test_breakdowns_worked_by_hand(engine, tmp_path) -> None:
                       for r in warehouse.query(monthly)) == before
     finally:
         warehouse.drop()
+
+
+# -- DORA: the oracle's hand-worked cases through the engine ----------------------------
+
+DORA_HAND_AS_OF = datetime(2024, 4, 28, 13, 30)
+DORA_HAND_WINDOW_HOURS = 4
+
+
+def dora_hand_rows() -> dict[str, list[dict]]:
+    """The cases of reference/test_kpi_reference.py's DORA tests in one data set: tenant
+    4's April 2024 (two incidents of one deployment, a rollback with an incident, staging
+    and ' Prod ', rework of another tenant's incident and of a service request; the
+    window at its edge, a tie, another service, an explicit link to another tenant; a
+    negative and a zero recovery; lead times without commit_at, with it after
+    finished_at, 24 h 14 s), New York's DST week (tenant 2) and a staging-only tenant 1."""
+    from reference.test_kpi_reference import (
+        DORA_DEPLOYMENTS,
+        DORA_REQUESTS,
+        deployment,
+        incident,
+    )
+    deployments = [
+        *DORA_DEPLOYMENTS,
+        deployment(110, 4, "DEPLOYED", "2024-04-10T08:00:00"),
+        deployment(111, 4, "DEPLOYED", "2024-04-10T08:00:00"),
+        deployment(112, 4, "DEPLOYED", "2024-04-10T11:00:00", service="web"),
+        deployment(113, 4, "ROLLED_BACK", "2024-04-10T11:30:00"),
+        deployment(114, 4, "DEPLOYED", "2024-04-10T11:45:00", environment="staging"),
+        deployment(115, 4, "DEPLOYED", "2024-04-10T12:30:00"),
+        deployment(120, 3, "DEPLOYED", "2024-04-10T09:00:00"),
+        deployment(201, 4, "DEPLOYED", "2024-04-20T10:00:00"),
+        deployment(301, 4, "DEPLOYED", "2024-04-22T10:00:00"),
+        deployment(302, 4, "DEPLOYED", "2024-04-23T10:00:00", commit="2024-04-23T10:00:01"),
+        deployment(303, 4, "DEPLOYED", "2024-04-24T10:00:00", commit="2024-04-24T10:00:00"),
+        deployment(304, 4, "DEPLOYED", "2024-04-25T10:00:00", commit="2024-04-24T10:00:00"),
+        deployment(305, 4, "DEPLOYED", "2024-04-26T10:00:14", commit="2024-04-25T10:00:00"),
+        deployment(306, 4, "FAILED", "2024-04-27T10:00:00", commit="2024-04-01T10:00:00"),
+        deployment(401, 2, "DEPLOYED", "2024-03-04T04:30:00"),
+        deployment(402, 2, "DEPLOYED", "2024-03-04T05:00:00"),
+        deployment(403, 2, "DEPLOYED", "2024-03-11T03:30:00", commit="2024-03-10T06:30:00"),
+        deployment(404, 2, "DEPLOYED", "2024-03-11T04:00:00"),
+        deployment(405, 1, "DEPLOYED", "2024-04-10T10:00:00", environment="staging"),
+    ]
+    requests = [
+        *DORA_REQUESTS,
+        incident(1301, 4, "2024-04-10T12:00:00", resolved="2024-04-10T13:00:00"),
+        incident(1302, 4, "2024-04-10T12:00:01", resolved="2024-04-10T13:00:00"),
+        incident(1303, 4, "2024-04-10T12:00:00", caused_by=120),
+        incident(1304, 4, "2024-04-10T11:00:00", service="web"),
+        incident(1305, 4, "2024-04-10T12:00:00", service=None),
+        incident(1306, 4, "2024-04-10T12:00:00", service="API"),
+        incident(2001, 4, "2024-04-20T09:00:00", resolved="2024-04-20T09:30:00", caused_by=201),
+        incident(2002, 4, "2024-04-20T09:00:00", resolved="2024-04-20T10:00:00", caused_by=201),
+    ]
+    return {"deployments": deployments, "service_requests": requests}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_dora_hand_cases_match_reference(engine, tmp_path) -> None:
+    """The oracle's hand-worked DORA cases, built by the engine with the attribution
+    window set: every DORA row of fct_kpi_values and every dora_scorecard row as the
+    oracle computes them."""
+    if not dora_defined():
+        pytest.skip("the DORA KPIs are not in seeds/kpi_definitions.csv yet")
+    rows, seeds = dora_hand_rows(), load_seeds(Warehouse.seed_dir())
+    want = compute(rows["service_requests"], [], rows["deployments"], seeds["tenants"],
+                   seeds["kpi_definitions"], seeds["kpi_targets"], seeds["sla_policies"],
+                   DORA_HAND_AS_OF, incident_attribution_window_hours=DORA_HAND_WINDOW_HOURS)
+    assert {sr_id: cause for sr_id, cause in want.incident_causes.items() if cause} == {
+        101: 1, 102: 1, 103: 3, 1301: 111, 1304: 112, 2001: 201, 2002: 201}
+    warehouse = Warehouse(engine, tmp_path)
+    try:
+        warehouse.load_raw(rows)
+        warehouse.build(DORA_HAND_AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "--exclude-resource-type", "unit_test",
+                        variables={"incident_attribution_window_hours": DORA_HAND_WINDOW_HOURS})
+        facts = {(r["tenant_id"], r["kpi_name"], r["grain"], r["period_start"]):
+                 {c: normalise(r[c]) for c in FCT_COLUMNS}
+                 for r in warehouse.query("select * from marts.fct_kpi_values")
+                 if r["kpi_name"] in DORA_KPIS}
+        scorecard = {(r["tenant_id"], r["grain"], r["period_start"], r["service"]): r
+                     for r in warehouse.query("select * from marts.dora_scorecard")}
+    finally:
+        warehouse.drop()
+    expected_facts = {key: row for key, row in want.kpi_values.items() if key[1] in DORA_KPIS}
+    assert set(facts) == set(expected_facts)
+    assert [(key, column, facts[key][column], row[column])
+            for key, row in expected_facts.items() for column in FCT_COLUMNS
+            if not close(facts[key][column], normalise(row[column]))] == []
+    assert set(scorecard) == set(want.dora_scorecard)
+    assert [(key, column, scorecard[key][column], row[column])
+            for key, row in want.dora_scorecard.items() for column in DORA_SCORECARD_COLUMNS
+            if not close(normalise(scorecard[key][column]), normalise(row[column]))] == []
