@@ -85,7 +85,7 @@ _PRODUCTION_NAMES = ("production", "prod", "Production", "production")
 # tenants all deploy to production.
 _STAGING_ONLY_EVERY = 5
 _ROLLED_BACK_SHARE = 0.035  # of deployments, x change risk
-_CAUSE_NAMED_SHARE = 0.01  # of incidents, x change risk
+_CAUSE_NAMED_SHARE = 0.02  # of incidents, x change risk
 _CAUSE_NAMED_STAGING = 0.15  # of those naming a cause: a staging deployment
 # of incidents, x the change risk of a deployment drawn at random, which they follow when
 # it is a finished production one (about half are)
