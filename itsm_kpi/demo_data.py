@@ -9,6 +9,15 @@ its events are laid out from that plan, events at or after ``end`` are dropped, 
 request row (status, ``resolved_at``, ``updated_at``, ``assignee_id``) is then derived
 from the events that remain, so row and history always agree.
 
+Deployments go to production (named per tenant: ``production``, ``prod``, ``Production``)
+or ``staging`` (every fifth tenant: staging only), with commit times. For the DORA KPIs
+some incidents name the deployment that caused them (most a production one, some a
+staging one), some are created a few hours after a production deployment of their
+service without naming it (only the attribution window finds them), and some
+deployments remediate an earlier incident of their tenant and service (``fixes_sr_id``);
+rollbacks, caused incidents and remediations are more frequent in some tenants than in
+others.
+
 The tables follow the raw contract (``itsm_kpi.warehouse.RAW_TABLES``, schema ``raw`` by
 default). The PostgreSQL path generates in an in-memory DuckDB, exports CSV files and loads
 them with ``COPY`` in a single transaction.
@@ -63,6 +72,27 @@ _TENANT_UTC_OFFSETS = {1: 9, 2: -5}
 # demo scorecards some contrast between tenants.
 _TENANT_SPEED = (0.3, 1.0, 1.6, 0.7)
 _TYPE_SPEED = {"INCIDENT": 0.3, "SERVICE_REQUEST": 1.0, "CHANGE": 1.5}
+_INCIDENT_SHARE = 0.50  # of requests
+# Per-tenant change risk, cycled over tenant ids: multiplies the shares of rolled-back
+# deployments, incidents naming their cause and remediation deployments (DORA contrast).
+_TENANT_CHANGE_RISK = (0.25, 1.0, 2.0, 0.6)
+# Per-tenant commit-to-deploy delay factor, cycled over tenant ids (change lead time).
+_TENANT_COMMIT_DELAY = (0.3, 1.5, 4.0, 0.8)
+# The production environment's name in each tenant, cycled over tenant ids (all mapped to
+# production by the shipped seeds/deployment_environments.csv, case-insensitively).
+_PRODUCTION_NAMES = ("production", "prod", "Production", "production")
+# Every fifth tenant deploys to staging only (no DORA values: NO_DATA); the demo's four
+# tenants all deploy to production.
+_STAGING_ONLY_EVERY = 5
+_ROLLED_BACK_SHARE = 0.035  # of deployments, x change risk
+_CAUSE_NAMED_SHARE = 0.02  # of incidents, x change risk
+_CAUSE_NAMED_STAGING = 0.15  # of those naming a cause: a staging deployment
+# of incidents, x the change risk of a deployment drawn at random, which they follow when
+# it is a finished production one (about half are)
+_WINDOW_INCIDENT_SHARE = 0.02
+# of incidents drawing a rolled-back production deployment: they follow it and name it
+_ROLLBACK_INCIDENT_SHARE = 0.15
+_REMEDIATION_SHARE = 0.08  # of deployments, x change risk
 # Measured average number of events of a request with history when it has no hold cycle;
 # hold cycles (two events each) make up the rest of ``events_per_request``.
 _EVENTS_WITHOUT_HOLDS = 4.21
@@ -171,7 +201,7 @@ def build_tables(
     with _timed(report, "laid out events"):
         con.execute(_events_sql(config))
     sources = {
-        "deployments": "select * from _demo_deployments",
+        "deployments": _deployments_final_sql(config),
         "sr_events": "select * from _demo_events",
         "service_requests": _requests_sql(config),
     }
@@ -223,8 +253,15 @@ def _sql_list(values: tuple[str, ...]) -> str:
     return "[" + ", ".join(f"'{value}'" for value in values) + "]"
 
 
+def _tenant_case(values: tuple[Any, ...], column: str = "tenant_id") -> str:
+    """A per-tenant SQL value (number or text), cycled over tenant ids."""
+    whens = " ".join(f"when {index} then {value!r}" for index, value in enumerate(values))
+    return f"(case ({column} - 1) % {len(values)} {whens} end)"
+
+
 def _deployments_sql(config: DemoConfig) -> str:
     window = config.days * 86400
+    rolled_back = f"{_ROLLED_BACK_SHARE} * {_tenant_case(_TENANT_CHANGE_RISK)}"
     return f"""
 create or replace temp table _demo_deployments as
 with
@@ -234,20 +271,35 @@ base as (
         i as deployment_id,
         1 + rnd_int(i, 101, {config.tenants}) as tenant_id,
         {_sql_list(SERVICES)}[1 + rnd_int(i, 102, {len(SERVICES)})] as service,
-        case when rnd(i, 103) < 0.6 then 'production' else 'staging' end as environment,
-        case
-            when rnd(i, 104) < 0.75 then 'DEPLOYED'
-            when rnd(i, 104) < 0.85 then 'FAILED'
-            when rnd(i, 104) < 0.92 then 'ROLLED_BACK'
-            when rnd(i, 104) < 0.96 then 'IN_PROGRESS'
-            else 'CANCELLED'
-        end as status,
+        rnd(i, 103) < 0.6 as is_production_draw,
+        rnd(i, 104) as u_status,
         rnd_int(i, 105, {window - 7200}) as start_second,
         rnd_int(i, 106, 21600) as running_seconds,
         rnd(i, 107) as u_duration,
         rnd(i, 108) as u_commit,
-        rnd(i, 109) as u_cancel
+        rnd(i, 109) as u_cancel,
+        rnd(i, 110) as u_fix
     from range(1, {config.deployments} + 1) as t(i)
+),
+
+shaped as (
+    select
+        *,
+        is_production_draw and tenant_id % {_STAGING_ONLY_EVERY} <> 0 as is_production,
+        case when is_production_draw and tenant_id % {_STAGING_ONLY_EVERY} <> 0
+            then {_tenant_case(_PRODUCTION_NAMES)}
+            else 'staging'
+        end as environment,
+        case
+            when u_status < 0.82 - {rolled_back} then 'DEPLOYED'
+            when u_status < 0.92 - {rolled_back} then 'FAILED'
+            when u_status < 0.92 then 'ROLLED_BACK'
+            when u_status < 0.96 then 'IN_PROGRESS'
+            else 'CANCELLED'
+        end as status,
+        {_tenant_case(_TENANT_COMMIT_DELAY)} as commit_delay,
+        u_fix < {_REMEDIATION_SHARE} * {_tenant_case(_TENANT_CHANGE_RISK)} as is_remediation
+    from base
 ),
 
 timed as (
@@ -263,7 +315,7 @@ timed as (
             when status = 'ROLLED_BACK' then loguni(u_duration, 600.0, 7200.0, 1.0)
             else loguni(u_duration, 120.0, 3600.0, 1.0)
         end as duration_seconds
-    from base
+    from shaped
 )
 
 select
@@ -283,9 +335,57 @@ select
     end as finished_at,
     case
         when u_commit < 0.1 then null
-        else started_at - to_seconds(loguni(u_commit, 600.0, 432000.0, 1.0))
-    end as commit_at
+        else started_at - to_seconds(loguni(u_commit, 1800.0, 1209600.0, commit_delay))
+    end as commit_at,
+    is_production,
+    is_remediation
 from timed
+"""
+
+
+def _deployments_final_sql(config: DemoConfig) -> str:
+    """The deployments with ``fixes_sr_id``: a remediation deployment fixes the latest
+    incident of its tenant and service that a deployment caused (named or not), created
+    before it started (when there is one)."""
+    window_start = _ts(config.start)
+    return f"""
+with
+
+remediations as (
+    select
+        deployment_id,
+        tenant_id,
+        service,
+        date_diff('second', {window_start}, started_at) * 1000000000 + 999999999 as fix_key
+    from _demo_deployments
+    where is_remediation
+),
+
+incidents as (
+    select
+        sr_id,
+        tenant_id,
+        service,
+        date_diff('second', {window_start}, created_at) * 1000000000 + sr_id as created_key
+    from _demo_plan
+    where (is_caused_by_deployment or is_window_incident) and service is not null
+),
+
+fixed as (
+    select remediations.deployment_id, incidents.sr_id
+    from remediations
+    asof inner join incidents
+        on remediations.tenant_id = incidents.tenant_id
+        and remediations.service = incidents.service
+        and remediations.fix_key >= incidents.created_key
+)
+
+select
+    deployments.*,
+    fixed.sr_id as fixes_sr_id
+from _demo_deployments as deployments
+left join fixed
+    on deployments.deployment_id = fixed.deployment_id
 """
 
 
@@ -306,9 +406,8 @@ def _speed_case(column: str, factors: dict[Any, float]) -> str:
 def _plan_sql(config: DemoConfig) -> str:
     window = config.days * 86400
     offsets = " ".join(f"when {k} then {v}" for k, v in _TENANT_UTC_OFFSETS.items())
-    tenant_speed = _speed_case(
-        f"(tenant_id - 1) % {len(_TENANT_SPEED)}", dict(enumerate(_TENANT_SPEED))
-    )
+    tenant_speed = _tenant_case(_TENANT_SPEED)
+    change_risk = _tenant_case(_TENANT_CHANGE_RISK)
     type_speed = _speed_case("request_type", _TYPE_SPEED)
     log_q = math.log(_hold_ratio(config))
     return f"""
@@ -320,7 +419,7 @@ base as (
         i as sr_id,
         1 + rnd_int(i, 1, {config.tenants}) as tenant_id,
         case
-            when rnd(i, 2) < 0.50 then 'INCIDENT'
+            when rnd(i, 2) < {_INCIDENT_SHARE} then 'INCIDENT'
             when rnd(i, 2) < 0.85 then 'SERVICE_REQUEST'
             else 'CHANGE'
         end as request_type,
@@ -356,6 +455,44 @@ base as (
     from range(1, {config.requests} + 1) as t(i)
 ),
 
+-- incidents drawn to follow a random deployment: when it is a finished production
+-- deployment, the incident takes its tenant and service and is created 10 min to 48 h
+-- after it finished; it names a rolled-back one, not a deployed one (only the
+-- attribution window finds that)
+window_draws as (
+    -- the incidents that may follow a deployment, drawn from range() as in base rather
+    -- than read from it: DuckDB materialises a CTE read twice (1M requests: +0.2 s)
+    select
+        i as sr_id,
+        rnd(i, 30) as u_window
+    from range(1, {config.requests} + 1) as t(i)
+    where rnd(i, 2) < {_INCIDENT_SHARE}
+        and rnd(i, 30) < {max(_ROLLBACK_INCIDENT_SHARE,
+                              _WINDOW_INCIDENT_SHARE * max(_TENANT_CHANGE_RISK))}
+),
+
+window_picks as (
+    select
+        draws.sr_id,
+        case when deployments.status = 'ROLLED_BACK' then deployments.deployment_id end
+            as linked_deployment_id,
+        deployments.tenant_id,
+        list_position({_sql_list(SERVICES)}, deployments.service) as service_index,
+        deployments.finished_at
+            + to_seconds(loguni(rnd(draws.sr_id, 32), 600.0, 172800.0, 1.0)) as created_at
+    from window_draws as draws
+    inner join _demo_deployments as deployments
+        on deployments.deployment_id = 1 + rnd_int(draws.sr_id, 31, {max(config.deployments, 1)})
+    where deployments.is_production
+        and deployments.finished_at is not null
+        and (
+            deployments.status = 'DEPLOYED' and draws.u_window < {_WINDOW_INCIDENT_SHARE}
+                * {_tenant_case(_TENANT_CHANGE_RISK, "deployments.tenant_id")}
+            or deployments.status = 'ROLLED_BACK'
+                and draws.u_window < {_ROLLBACK_INCIDENT_SHARE}
+        )
+),
+
 placed as (
     select
         *,
@@ -377,6 +514,28 @@ created as (
     from placed
 ),
 
+anchored as (
+    select
+        created.* replace (
+            coalesce(window_picks.tenant_id, created.tenant_id) as tenant_id,
+            coalesce(window_picks.service_index, created.service_index) as service_index,
+            case when window_picks.sr_id is null then created.u_service else 1.0 end
+                as u_service,
+            coalesce(window_picks.created_at, created.created_at) as created_at,
+            case
+                when window_picks.sr_id is null then created.is_stale
+                else date_diff('second', window_picks.created_at, {_ts(config.end)})
+                    > {_STILL_OPEN_AGE_DAYS * 86400} and rnd(created.sr_id, 15) < 0.9
+            end as is_stale
+        ),
+        window_picks.sr_id is not null as is_window_incident,
+        window_picks.linked_deployment_id
+    from created
+    left join window_picks
+        on created.sr_id = window_picks.sr_id
+        and window_picks.created_at < {_ts(config.end)}
+),
+
 kinds as (
     select
         *,
@@ -395,7 +554,7 @@ kinds as (
             when u_assign < 0.19 + 0.04 * ((tenant_id - 1) % 4) then 'OTHER'
             else 'SINGLE'
         end as assign_mode
-    from created
+    from anchored
 ),
 
 shaped as (
@@ -454,7 +613,11 @@ select
         when 'SAME' then tenant_id * 1000 + 1 + assignee_index
         else tenant_id * 1000 + 1 + (assignee_index + 1 + reassign_shift) % 25
     end as second_assignee_id,
-    request_type = 'INCIDENT' and u_caused < 0.1 as is_caused_by_deployment,
+    request_type = 'INCIDENT' and not is_window_incident
+        and u_caused < {_CAUSE_NAMED_SHARE} * {change_risk} as is_caused_by_deployment,
+    rnd(sr_id, 33) >= {_CAUSE_NAMED_STAGING} as is_cause_production,
+    is_window_incident,
+    linked_deployment_id,
     -- delays in seconds, by step
     loguni(rnd(sr_id, 21), 60.0, 1800.0, 1.0) as assign_delay,
     loguni(
@@ -600,17 +763,18 @@ no_history as (
     where kind = 'NO_HISTORY'
 ),
 
--- about one incident in ten names the last production deployment before it
+-- a few incidents name the last deployment before them (of their service when there is
+-- one): a production one, or now and then a staging one
 finished_deployments as (
     select
         deployment_id,
         tenant_id,
         service,
+        is_production,
         date_diff('second', {window_start}, finished_at) * 1000000000 + deployment_id
             as finish_key
     from _demo_deployments
-    where environment = 'production'
-        and status in ('DEPLOYED', 'ROLLED_BACK')
+    where status in ('DEPLOYED', 'ROLLED_BACK')
         and finished_at is not null
 ),
 
@@ -619,6 +783,7 @@ caused as (
         sr_id,
         tenant_id,
         service,
+        is_cause_production,
         date_diff('second', {window_start}, created_at) * 1000000000 + 999999999 as cause_key
     from _demo_plan
     where is_caused_by_deployment
@@ -629,6 +794,7 @@ same_service as (
     from caused
     asof inner join finished_deployments
         on caused.tenant_id = finished_deployments.tenant_id
+        and caused.is_cause_production = finished_deployments.is_production
         and caused.service = finished_deployments.service
         and caused.cause_key >= finished_deployments.finish_key
 ),
@@ -638,6 +804,7 @@ same_tenant as (
     from caused
     asof inner join finished_deployments
         on caused.tenant_id = finished_deployments.tenant_id
+        and caused.is_cause_production = finished_deployments.is_production
         and caused.cause_key >= finished_deployments.finish_key
 ),
 
@@ -671,8 +838,8 @@ final as (
             when no_history.planned_status = 'DONE'
                 and no_history.closed_at < {end} then no_history.closed_at
         end as resolved_at,
-        coalesce(same_service.deployment_id, same_tenant.deployment_id)
-            as caused_by_deployment_id
+        coalesce(plan.linked_deployment_id, same_service.deployment_id,
+            same_tenant.deployment_id) as caused_by_deployment_id
     from _demo_plan as plan
     left join history
         on plan.sr_id = history.sr_id

@@ -1,7 +1,12 @@
 """The marts on generated demo data (several thousand requests, five tenants in four
 timezones, one tenant not configured) equal what the plain-Python reference
 implementation (reference/kpi_reference.py, written from the specification alone)
-computes from the same raw rows; and DuckDB and PostgreSQL give identical marts."""
+computes from the same raw rows; and DuckDB and PostgreSQL give identical marts.
+
+The DORA KPIs (issue 16) are compared once seeds/kpi_definitions.csv defines them (then
+they must be in the marts, and marts.dora_scorecard must exist); the shared build sets
+var incident_attribution_window_hours, so that both explicit links and the window
+attribute the demo's incidents."""
 
 from __future__ import annotations
 
@@ -16,6 +21,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from harness import ENGINES, REPO_ROOT, Warehouse, normalise, patched_env
 from reference.kpi_reference import (
+    DORA_KPIS,
+    DORA_LEVEL_COLUMNS,
+    DORA_VALUE_COLUMNS,
     compute,
     load_seeds,
     percentile_cont,
@@ -34,6 +42,9 @@ FCT_COLUMNS = ("period_end", "is_complete", "value", "numerator", "denominator",
                "direction", "achievement_pct", "status")
 # fct_kpi_contributions: the column holding each grain's period_start
 PERIOD_COLUMNS = {"DAILY": "local_date", "WEEKLY": "week_start", "MONTHLY": "month_start"}
+# every dbt command on the shared warehouses: the window attributes unlinked incidents
+WINDOW_HOURS = 24
+VARS = {"incident_attribution_window_hours": WINDOW_HOURS}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +62,7 @@ def get_built(built: dict[str, Warehouse], engine: str, tmp_path_factory) -> War
             demo_data.generate_duckdb(warehouse.duckdb_path, CONFIG)
         else:
             demo_data.generate_postgres(warehouse.pg_database, CONFIG)
-        warehouse.build(AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        warehouse.build(AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ"), variables=VARS)
         built[engine] = warehouse
     return built[engine]
 
@@ -72,7 +83,13 @@ def expected(raw) -> Any:
     seeds = load_seeds(Warehouse.seed_dir())
     return compute(raw["service_requests"], raw["sr_events"], raw["deployments"],
                    seeds["tenants"], seeds["kpi_definitions"], seeds["kpi_targets"],
-                   seeds["sla_policies"], AS_OF)
+                   seeds["sla_policies"], AS_OF, incident_attribution_window_hours=WINDOW_HOURS)
+
+
+def dora_defined() -> bool:
+    """Whether the model side has the DORA KPIs: all five in seeds/kpi_definitions.csv
+    (then the oracle measures them too, and every comparison below includes them)."""
+    return set(DORA_KPIS) <= set(kpi_definitions())
 
 
 def close(a: Any, b: Any) -> bool:
@@ -90,6 +107,11 @@ def test_fct_kpi_values_match_reference(engine, built, expected, tmp_path_factor
         for r in warehouse.query("select * from marts.fct_kpi_values")
     }
     assert len(expected.kpi_values) > 3000
+    if dora_defined():  # defined, so measured: every DORA KPI has rows and values
+        for kpi in DORA_KPIS:
+            assert any(key[1] == kpi for key in actual), f"{kpi} defined, not in the marts"
+            assert any(row["value"] is not None for key, row in expected.kpi_values.items()
+                       if key[1] == kpi), f"the demo data gives {kpi} no value"
     assert set(actual) == set(expected.kpi_values)
     mismatches = [
         (key, column, actual[key][column], want[column])
@@ -125,13 +147,16 @@ def test_scorecard_and_status_match_reference(engine, built, expected, tmp_path_
 def test_engines_give_identical_marts(built, tmp_path_factory) -> None:
     duck = get_built(built, "duckdb", tmp_path_factory)
     pg = get_built(built, "postgres", tmp_path_factory)
-    for table, key in (("fct_kpi_values", "tenant_id, kpi_name, grain, period_start"),
-                       ("kpi_scorecard", "tenant_id, kpi_name"),
-                       ("tenant_kpi_status", "tenant_id"),
-                       ("dim_kpi", "kpi_name"),
-                       ("fct_kpi_contributions", "kpi_name, measurement_key"),
-                       ("fct_kpi_breakdowns", "tenant_id, kpi_name, grain, period_start, "
-                                              "breakdown, breakdown_value")):
+    tables = [("fct_kpi_values", "tenant_id, kpi_name, grain, period_start"),
+              ("kpi_scorecard", "tenant_id, kpi_name"),
+              ("tenant_kpi_status", "tenant_id"),
+              ("dim_kpi", "kpi_name"),
+              ("fct_kpi_contributions", "kpi_name, measurement_key"),
+              ("fct_kpi_breakdowns", "tenant_id, kpi_name, grain, period_start, "
+                                     "breakdown, breakdown_value")]
+    if dora_defined():
+        tables.append(("dora_scorecard", "tenant_id, grain, period_start, service nulls first"))
+    for table, key in tables:
         sql = f"select * from marts.{table} order by {key}"
         duck_rows = [{k: normalise(v) for k, v in r.items() if k != "calculated_at"}
                      for r in duck.query(sql)]
@@ -160,9 +185,10 @@ def test_contributions_match_reference(engine, built, expected, raw, tmp_path_fa
     aggregation = {name: d["aggregation"] for name, d in kpi_definitions().items()}
     actual = {}
     for row in warehouse.query("select * from marts.fct_kpi_contributions"):
-        measured = (("sr", row["sr_id"]) if row["sr_id"] is not None
-                    else ("deployment", row["deployment_id"]))
-        actual[(row["tenant_id"], row["kpi_name"], measured)] = row
+        # sr-<id> or deployment-<id> (a recovery time is its incident's, and carries the
+        # causing deployment's id)
+        kind, _, measured_id = row["measurement_key"].partition("-")
+        actual[(row["tenant_id"], row["kpi_name"], (kind, int(measured_id)))] = row
     assert len(expected.contributions) > 3000
     assert "SR_BACKLOG" not in {kpi for _, kpi, _ in actual}
     assert set(actual) == set(expected.contributions)
@@ -173,15 +199,23 @@ def test_contributions_match_reference(engine, built, expected, raw, tmp_path_fa
         day = want["local_date"]
         assert (got["local_date"], got["week_start"], got["month_start"]) == (
             day, period_start_of(day, "WEEKLY"), period_start_of(day, "MONTHLY")), key
-        assert close(normalise(got["measured_value"]), normalise(want["measured_value"])), key
-        if aggregation[key[1]] == "PERCENTILE":
+        if key[1] == "DEPLOYMENT_FREQUENCY":
+            # one deployment over no denominator of its own (the period's is its local days)
+            assert (got["numerator"], got["denominator"]) == (1.0, None), key
+        elif aggregation[key[1]] == "PERCENTILE":
             # the values ranked: no numerator, each counts once in the denominator
+            assert close(normalise(got["measured_value"]), normalise(want["measured_value"])), key
             assert (got["numerator"], got["denominator"]) == (None, 1.0), key
         else:  # the built-in ratios: one measurement over 1
+            assert close(normalise(got["measured_value"]), normalise(want["measured_value"])), key
             assert close(normalise(got["numerator"]), normalise(want["measured_value"])), key
             assert got["denominator"] == 1.0, key
         kind, measured_id = key[2]
-        if kind == "sr":
+        if key[1] == "FAILED_DEPLOYMENT_RECOVERY_TIME":  # the causing deployment's
+            cause = deployments[expected.incident_causes[measured_id]]
+            assert (got["deployment_id"], got["service"], got["environment"]) == (
+                cause["deployment_id"], cause["service"], cause["environment"]), key
+        elif kind == "sr":
             source = requests[measured_id]
             assert (got["team"], got["service"], got["priority"], got["request_type"],
                     got["environment"]) == (source["team"], source["service"],
@@ -230,8 +264,9 @@ def test_contributions_add_up_to_the_facts(engine, built, tmp_path_factory) -> N
         else:
             assert math.isclose(math.fsum(r["numerator"] for r in rows), fact["numerator"],
                                 rel_tol=1e-9, abs_tol=1e-6), key
-            assert math.isclose(math.fsum(r["denominator"] for r in rows),
-                                fact["denominator"], abs_tol=1e-9), key
+            if fact["kpi_name"] != "DEPLOYMENT_FREQUENCY":  # its denominator: local days
+                assert math.isclose(math.fsum(r["denominator"] for r in rows),
+                                    fact["denominator"], abs_tol=1e-9), key
         checked[(fact["grain"], definition["aggregation"])] += 1 if rows else 0
     # every contribution counts in a fact row (every KPI is enabled in the demo seeds)
     assert dict(groups) == {}
@@ -285,10 +320,13 @@ def test_readme_drill_down_example(engine, built, tmp_path_factory) -> None:
 REQUEST_BREAKDOWNS = {"TEAM": "team", "SERVICE": "service", "PRIORITY": "priority",
                       "REQUEST_TYPE": "request_type"}
 DEPLOYMENT_BREAKDOWNS = {"SERVICE": "service", "ENVIRONMENT": "environment"}
+DORA_BREAKDOWNS = {"SERVICE": "service"}  # the (causing) deployment's service
 
 
 def breakdowns_of(kpi_name: str) -> dict[str, str]:
     """The breakdowns of a KPI's measurements, each with the attribute it reads."""
+    if kpi_name in DORA_KPIS:
+        return DORA_BREAKDOWNS
     return DEPLOYMENT_BREAKDOWNS if kpi_name == "DEPLOY_SUCCESS_RATE" else REQUEST_BREAKDOWNS
 
 
@@ -338,7 +376,9 @@ def test_breakdowns_add_up_to_the_facts(engine, built, tmp_path_factory) -> None
             else:
                 assert math.isclose(math.fsum(r["numerator"] for r in rows), fact["numerator"],
                                     rel_tol=1e-9, abs_tol=1e-6), where
-                if aggregation == "RATIO":
+                if fact["kpi_name"] == "DEPLOYMENT_FREQUENCY":  # each over the tenant's days
+                    assert all(r["denominator"] == fact["denominator"] for r in rows), where
+                elif aggregation == "RATIO":
                     assert math.isclose(math.fsum(r["denominator"] for r in rows),
                                         fact["denominator"], abs_tol=1e-9), where
                 else:
@@ -376,6 +416,9 @@ def test_flow_breakdowns_match_their_contributions(engine, built, tmp_path_facto
     measured values (worked out here), rounded as the KPI says."""
     warehouse = get_built(built, engine, tmp_path_factory)
     definitions = kpi_definitions()
+    days = {(r["tenant_id"], r["grain"], r["period_start"]): r["denominator"]
+            for r in warehouse.query("select * from marts.fct_kpi_values"
+                                     " where kpi_name = 'DEPLOYMENT_FREQUENCY'")}
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in warehouse.query("select * from marts.fct_kpi_contributions"):
         for grain, column in PERIOD_COLUMNS.items():
@@ -403,7 +446,8 @@ def test_flow_breakdowns_match_their_contributions(engine, built, tmp_path_facto
             percentiles += len(rows) > 2
         else:
             numerator = math.fsum(r["numerator"] for r in rows)
-            denominator = math.fsum(r["denominator"] for r in rows)
+            denominator = (days[key[0], key[2], key[3]] if key[1] == "DEPLOYMENT_FREQUENCY"
+                           else math.fsum(r["denominator"] for r in rows))
             assert math.isclose(got["numerator"], numerator, abs_tol=1e-6), key
             assert got["denominator"] == denominator, key
             assert close(got["value"], round_half_up(multiplier * numerator / denominator,
@@ -496,6 +540,43 @@ def test_readme_breakdown_example(engine, built, tmp_path_factory) -> None:
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "Index" in plan and "Seq Scan" not in plan, plan
 
+# -- DORA: the scorecard with performance levels ---------------------------------------
+
+DORA_SCORECARD_COLUMNS = ("period_end", "is_complete", *DORA_VALUE_COLUMNS.values(),
+                          *DORA_LEVEL_COLUMNS.values(), "overall_level")
+
+
+def naive_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_dora_scorecard_matches_reference(engine, built, expected, tmp_path_factory) -> None:
+    """marts.dora_scorecard, once the DORA KPIs are defined: per tenant, grain and period
+    the tenant's total (service null) and a row per service with a measurement, the five
+    values, the four DORA_2023 levels and the overall level as the oracle computes them;
+    the demo data gives every level column values, and service rows."""
+    if not dora_defined():
+        pytest.skip("the DORA KPIs are not in seeds/kpi_definitions.csv yet")
+    warehouse = get_built(built, engine, tmp_path_factory)
+    rows = warehouse.query("select * from marts.dora_scorecard")
+    actual = {(r["tenant_id"], r["grain"], r["period_start"], r["service"]): r for r in rows}
+    assert len(actual) == len(rows)  # one row per tenant, grain, period and service
+    assert set(actual) == set(expected.dora_scorecard)
+    mismatches = [
+        (key, column, normalise(actual[key][column]), normalise(want[column]))
+        for key, want in expected.dora_scorecard.items()
+        for column in DORA_SCORECARD_COLUMNS
+        if not close(normalise(actual[key][column]), normalise(want[column]))
+    ]
+    assert mismatches == []
+    assert {naive_utc(r["as_of"]) for r in rows} == {AS_OF}
+    assert any(key[3] is not None for key in actual)
+    for column in (*DORA_LEVEL_COLUMNS.values(), "overall_level"):
+        found = {row[column] for row in expected.dora_scorecard.values()}
+        assert len(found - {None}) >= 2, (column, found)  # values, and some contrast
+
+
 # last in the module: it moves the shared warehouses a day on
 @pytest.mark.parametrize("engine", ENGINES)
 def test_windowed_drill_down_and_breakdowns_equal_a_full_build(engine, built,
@@ -522,7 +603,7 @@ def test_windowed_drill_down_and_breakdowns_equal_a_full_build(engine, built,
     with patched_env({"KPI_MIN_DATE": next_day.date().isoformat(),
                       "KPI_MAX_DATE": (next_day.date() + timedelta(days=1)).isoformat()}):
         warehouse.build(next_day.strftime("%Y-%m-%dT%H:%M:%SZ"), *selection,
-                        "--exclude-resource-type", "unit_test")
+                        "--exclude-resource-type", "unit_test", variables=VARS)
     windowed = {table: stored(table) for table in marts}
     changed = warehouse.query(
         "select (select count(*) from intermediate.int_service_requests__changed) as changed,"
@@ -537,7 +618,8 @@ def test_windowed_drill_down_and_breakdowns_equal_a_full_build(engine, built,
     assert kept["last_end"] <= next_day.date() - timedelta(days=2)
     for table in marts:
         assert windowed[table] != before[table], table  # the day brought changes
-    warehouse.dbt("run", *selection, as_of=next_day.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    warehouse.dbt("run", *selection, as_of=next_day.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  variables=VARS)
     for table in marts:
         assert windowed[table] == stored(table), table
 
@@ -661,3 +743,96 @@ def test_breakdowns_worked_by_hand(engine, tmp_path) -> None:
                       for r in warehouse.query(monthly)) == before
     finally:
         warehouse.drop()
+
+
+# -- DORA: the oracle's hand-worked cases through the engine ----------------------------
+
+DORA_HAND_AS_OF = datetime(2024, 4, 28, 13, 30)
+DORA_HAND_WINDOW_HOURS = 4
+
+
+def dora_hand_rows() -> dict[str, list[dict]]:
+    """The cases of reference/test_kpi_reference.py's DORA tests in one data set: tenant
+    4's April 2024 (two incidents of one deployment, a rollback with an incident, staging
+    and ' Prod ', rework of another tenant's incident and of a service request; the
+    window at its edge, a tie, another service, an explicit link to another tenant; a
+    negative and a zero recovery; lead times without commit_at, with it after
+    finished_at, 24 h 14 s), New York's DST week (tenant 2) and a staging-only tenant 1."""
+    from reference.test_kpi_reference import (
+        DORA_DEPLOYMENTS,
+        DORA_REQUESTS,
+        deployment,
+        incident,
+    )
+    deployments = [
+        *DORA_DEPLOYMENTS,
+        deployment(110, 4, "DEPLOYED", "2024-04-10T08:00:00"),
+        deployment(111, 4, "DEPLOYED", "2024-04-10T08:00:00"),
+        deployment(112, 4, "DEPLOYED", "2024-04-10T11:00:00", service="web"),
+        deployment(113, 4, "ROLLED_BACK", "2024-04-10T11:30:00"),
+        deployment(114, 4, "DEPLOYED", "2024-04-10T11:45:00", environment="staging"),
+        deployment(115, 4, "DEPLOYED", "2024-04-10T12:30:00"),
+        deployment(120, 3, "DEPLOYED", "2024-04-10T09:00:00"),
+        deployment(201, 4, "DEPLOYED", "2024-04-20T10:00:00"),
+        deployment(301, 4, "DEPLOYED", "2024-04-22T10:00:00"),
+        deployment(302, 4, "DEPLOYED", "2024-04-23T10:00:00", commit="2024-04-23T10:00:01"),
+        deployment(303, 4, "DEPLOYED", "2024-04-24T10:00:00", commit="2024-04-24T10:00:00"),
+        deployment(304, 4, "DEPLOYED", "2024-04-25T10:00:00", commit="2024-04-24T10:00:00"),
+        deployment(305, 4, "DEPLOYED", "2024-04-26T10:00:14", commit="2024-04-25T10:00:00"),
+        deployment(306, 4, "FAILED", "2024-04-27T10:00:00", commit="2024-04-01T10:00:00"),
+        deployment(401, 2, "DEPLOYED", "2024-03-04T04:30:00"),
+        deployment(402, 2, "DEPLOYED", "2024-03-04T05:00:00"),
+        deployment(403, 2, "DEPLOYED", "2024-03-11T03:30:00", commit="2024-03-10T06:30:00"),
+        deployment(404, 2, "DEPLOYED", "2024-03-11T04:00:00"),
+        deployment(405, 1, "DEPLOYED", "2024-04-10T10:00:00", environment="staging"),
+    ]
+    requests = [
+        *DORA_REQUESTS,
+        incident(1301, 4, "2024-04-10T12:00:00", resolved="2024-04-10T13:00:00"),
+        incident(1302, 4, "2024-04-10T12:00:01", resolved="2024-04-10T13:00:00"),
+        incident(1303, 4, "2024-04-10T12:00:00", caused_by=120),
+        incident(1304, 4, "2024-04-10T11:00:00", service="web"),
+        incident(1305, 4, "2024-04-10T12:00:00", service=None),
+        incident(1306, 4, "2024-04-10T12:00:00", service="API"),
+        incident(2001, 4, "2024-04-20T09:00:00", resolved="2024-04-20T09:30:00", caused_by=201),
+        incident(2002, 4, "2024-04-20T09:00:00", resolved="2024-04-20T10:00:00", caused_by=201),
+    ]
+    return {"deployments": deployments, "service_requests": requests}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_dora_hand_cases_match_reference(engine, tmp_path) -> None:
+    """The oracle's hand-worked DORA cases, built by the engine with the attribution
+    window set: every DORA row of fct_kpi_values and every dora_scorecard row as the
+    oracle computes them."""
+    if not dora_defined():
+        pytest.skip("the DORA KPIs are not in seeds/kpi_definitions.csv yet")
+    rows, seeds = dora_hand_rows(), load_seeds(Warehouse.seed_dir())
+    want = compute(rows["service_requests"], [], rows["deployments"], seeds["tenants"],
+                   seeds["kpi_definitions"], seeds["kpi_targets"], seeds["sla_policies"],
+                   DORA_HAND_AS_OF, incident_attribution_window_hours=DORA_HAND_WINDOW_HOURS)
+    assert {sr_id: cause for sr_id, cause in want.incident_causes.items() if cause} == {
+        101: 1, 102: 1, 103: 3, 1301: 111, 1304: 112, 2001: 201, 2002: 201}
+    warehouse = Warehouse(engine, tmp_path)
+    try:
+        warehouse.load_raw(rows)
+        warehouse.build(DORA_HAND_AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "--exclude-resource-type", "unit_test",
+                        variables={"incident_attribution_window_hours": DORA_HAND_WINDOW_HOURS})
+        facts = {(r["tenant_id"], r["kpi_name"], r["grain"], r["period_start"]):
+                 {c: normalise(r[c]) for c in FCT_COLUMNS}
+                 for r in warehouse.query("select * from marts.fct_kpi_values")
+                 if r["kpi_name"] in DORA_KPIS}
+        scorecard = {(r["tenant_id"], r["grain"], r["period_start"], r["service"]): r
+                     for r in warehouse.query("select * from marts.dora_scorecard")}
+    finally:
+        warehouse.drop()
+    expected_facts = {key: row for key, row in want.kpi_values.items() if key[1] in DORA_KPIS}
+    assert set(facts) == set(expected_facts)
+    assert [(key, column, facts[key][column], row[column])
+            for key, row in expected_facts.items() for column in FCT_COLUMNS
+            if not close(facts[key][column], normalise(row[column]))] == []
+    assert set(scorecard) == set(want.dora_scorecard)
+    assert [(key, column, scorecard[key][column], row[column])
+            for key, row in want.dora_scorecard.items() for column in DORA_SCORECARD_COLUMNS
+            if not close(normalise(scorecard[key][column]), normalise(row[column]))] == []

@@ -218,7 +218,7 @@ CONSISTENCY = {
         union all
         select count(*) from raw.deployments
         where status not in ('DEPLOYED', 'FAILED', 'ROLLED_BACK', 'IN_PROGRESS', 'CANCELLED')
-            or environment not in ('production', 'staging')
+            or environment not in ('production', 'prod', 'Production', 'staging')
             or tenant_id not between 1 and {CONFIG.tenants}""",
     "deployment times are ordered": f"""
         select count(*) from raw.deployments
@@ -232,6 +232,17 @@ CONSISTENCY = {
         where r.caused_by_deployment_id is not null
             and (d.deployment_id is null or d.tenant_id <> r.tenant_id
                 or r.request_type <> 'INCIDENT' or d.finished_at > r.created_at)""",
+    "fixes_sr_id names an earlier incident of the same tenant and service": """
+        select count(*) from raw.deployments as d
+        left join raw.service_requests as r on d.fixes_sr_id = r.sr_id
+        where d.fixes_sr_id is not null
+            and (r.sr_id is null or r.tenant_id <> d.tenant_id or r.service <> d.service
+                or r.request_type <> 'INCIDENT' or r.created_at > d.started_at)""",
+    "each tenant names its production environment one way": """
+        select count(*) from (
+            select tenant_id from raw.deployments where environment <> 'staging'
+            group by tenant_id having count(distinct environment) > 1
+        )""",
 }
 
 
@@ -293,6 +304,47 @@ CASES = {
     "deployment CANCELLED finished": """select count(*) from raw.deployments
         where status = 'CANCELLED' and finished_at is not null""",
     "deployment without commit_at": "select count(*) from raw.deployments where commit_at is null",
+    # DORA (issue 16): what every metric needs
+    **{
+        f"deployments to {environment}": f"""select count(*) from raw.deployments
+            where environment = '{environment}' and status = 'DEPLOYED'"""
+        for environment in ("production", "prod", "Production", "staging")
+    },
+    "tenant deploying to staging only": """select count(*) from (
+        select tenant_id from raw.deployments group by tenant_id
+        having bool_and(environment = 'staging'))""",
+    "lead time over a day": """select count(*) from raw.deployments
+        where environment <> 'staging' and finished_at - commit_at > interval 1 day""",
+    "incident naming a production deployment": """select count(*) from raw.service_requests as r
+        join raw.deployments as d on r.caused_by_deployment_id = d.deployment_id
+        where d.environment <> 'staging'""",
+    "incident naming a staging deployment": """select count(*) from raw.service_requests as r
+        join raw.deployments as d on r.caused_by_deployment_id = d.deployment_id
+        where d.environment = 'staging'""",
+    "incident naming a rolled-back deployment": """select count(*)
+        from raw.service_requests as r
+        join raw.deployments as d on r.caused_by_deployment_id = d.deployment_id
+        where d.status = 'ROLLED_BACK'""",
+    "unlinked incident within 24 h after a production deployment of its service": """
+        select count(*) from raw.service_requests as r
+        where r.request_type = 'INCIDENT' and r.caused_by_deployment_id is null
+            and exists (
+                select 1 from raw.deployments as d
+                where d.tenant_id = r.tenant_id and d.service = r.service
+                    and d.environment <> 'staging' and d.status = 'DEPLOYED'
+                    and d.finished_at <= r.created_at
+                    and r.created_at <= d.finished_at + interval 24 hour)""",
+    "unlinked incident 24 to 48 h after a production deployment of its service": """
+        select count(*) from raw.service_requests as r
+        where r.request_type = 'INCIDENT' and r.caused_by_deployment_id is null
+            and exists (
+                select 1 from raw.deployments as d
+                where d.tenant_id = r.tenant_id and d.service = r.service
+                    and d.environment <> 'staging' and d.status = 'DEPLOYED'
+                    and d.finished_at + interval 24 hour < r.created_at
+                    and r.created_at <= d.finished_at + interval 48 hour)""",
+    "remediation deployment to production": """select count(*) from raw.deployments
+        where fixes_sr_id is not null and environment <> 'staging' and status = 'DEPLOYED'""",
     **{
         f"deployment {status}": f"select count(*) from raw.deployments where status = '{status}'"
         for status in ("DEPLOYED", "FAILED", "ROLLED_BACK", "IN_PROGRESS")
@@ -325,12 +377,29 @@ def test_mix_is_realistic(demo: duckdb.DuckDBPyConnection) -> None:
     assert 0.11 < changes < 0.19
     assert low_priority > 0.7
     assert weekend < 2 / 7  # fewer than a uniform spread would give
-    assert 0.05 < caused < 0.15
+    assert 0.005 < caused < 0.05  # a few name their cause (issue 16: DORA)
     assert 0.015 < without_events < 0.045
     deployed = _scalar(
         demo, "select avg(case when status = 'DEPLOYED' then 1.0 else 0 end) from raw.deployments"
     )
     assert 0.65 < deployed < 0.85
+
+
+def test_change_risk_differs_between_tenants(demo: duckdb.DuckDBPyConnection) -> None:
+    """Tenant 3 rolls back and names causes more often than tenant 1 (DORA contrast)."""
+    share = dict(demo.execute(
+        """
+        select tenant_id,
+            avg(case when status = 'ROLLED_BACK' then 1.0 else 0 end)
+                + (select count(*) from raw.service_requests as r
+                   where r.tenant_id = d.tenant_id and r.caused_by_deployment_id is not null)
+                / count(*)
+        from raw.deployments as d
+        where tenant_id in (1, 3)
+        group by tenant_id
+        """
+    ).fetchall())
+    assert share[3] > 2 * share[1]
 
 
 def test_events_per_request_is_a_knob() -> None:

@@ -13,13 +13,19 @@ Entry points:
   as dicts (see ``Result``), plus per-request derived facts for debugging.
 * ``load_seeds(seed_dir)``: the four CSV seeds with their types converted.
 * ``round_half_up(x, decimals)`` and ``traffic_light(...)``: the rounding and status rules.
+* ``is_production(...)``, ``attribute_incidents(...)``, ``dora_level(...)`` and
+  ``overall_level(...)``: the DORA rules of issue 16 (production deployments, incident
+  attribution, performance levels); ``compute`` measures the five DORA KPIs with them and
+  fills ``Result.dora_scorecard``.
 """
 
 from __future__ import annotations
 
 import csv
-from bisect import bisect_left
+import math
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,10 +38,42 @@ UTC = timezone.utc
 GRAINS = ("DAILY", "WEEKLY", "MONTHLY")
 CLOSED_STATUSES = frozenset({"DONE", "CANCELLED"})
 FINISHED_DEPLOYMENT_STATUSES = frozenset({"DEPLOYED", "FAILED", "ROLLED_BACK"})
+DORA_KPIS = (
+    "DEPLOYMENT_FREQUENCY", "CHANGE_LEAD_TIME", "CHANGE_FAILURE_RATE",
+    "FAILED_DEPLOYMENT_RECOVERY_TIME", "DEPLOYMENT_REWORK_RATE",
+)
 BUILTIN_KPIS = (
     "MTTR", "MTTR_MEDIAN", "MTTR_P90", "FCR", "SLA_COMPLIANCE", "SR_BACKLOG",
-    "DEPLOY_SUCCESS_RATE",
+    "DEPLOY_SUCCESS_RATE", *DORA_KPIS,
 )
+# issue 16: the shipped deployment_environments rows (blank tenant: every tenant)
+SHIPPED_DEPLOYMENT_ENVIRONMENTS = (
+    {"tenant_id": None, "environment": "production", "is_production": True},
+    {"tenant_id": None, "environment": "prod", "is_production": True},
+)
+DORA_LEVELS = ("ELITE", "HIGH", "MEDIUM", "LOW")  # level_rank 1 .. 4
+# issue 16: benchmark set DORA_2023, each KPI's thresholds in DORA_LEVELS order (None: the
+# catch-all); DEPLOYMENT_FREQUENCY is higher-better, the others lower-better
+DORA_2023 = {
+    "CHANGE_LEAD_TIME": (24.0, 168.0, 720.0, None),
+    "CHANGE_FAILURE_RATE": (5.0, 10.0, 15.0, None),
+    "FAILED_DEPLOYMENT_RECOVERY_TIME": (1.0, 24.0, 168.0, None),
+    "DEPLOYMENT_FREQUENCY": (7.0, 1.0, 0.23, None),
+}
+# the dora_scorecard's value columns, and the level column of the four with levels
+DORA_VALUE_COLUMNS = {
+    "DEPLOYMENT_FREQUENCY": "deployment_frequency",
+    "CHANGE_LEAD_TIME": "change_lead_time_hours",
+    "CHANGE_FAILURE_RATE": "change_failure_rate_pct",
+    "FAILED_DEPLOYMENT_RECOVERY_TIME": "failed_deployment_recovery_time_hours",
+    "DEPLOYMENT_REWORK_RATE": "deployment_rework_rate_pct",
+}
+DORA_LEVEL_COLUMNS = {
+    "DEPLOYMENT_FREQUENCY": "deployment_frequency_level",
+    "CHANGE_LEAD_TIME": "change_lead_time_level",
+    "CHANGE_FAILURE_RATE": "change_failure_rate_level",
+    "FAILED_DEPLOYMENT_RECOVERY_TIME": "failed_deployment_recovery_time_level",
+}
 
 DEFAULT_GREEN_PCT = 95.0
 DEFAULT_YELLOW_PCT = 80.0
@@ -64,6 +102,14 @@ class Result:
     # (tenant_id, kpi_name, ("sr", sr_id) or ("deployment", deployment_id)) -> local_date,
     # measured_value: every measurement counted in a flow KPI (fct_kpi_contributions)
     contributions: dict[tuple[int, str, tuple[str, int]], dict] = field(default_factory=dict)
+    # sr_id -> the production deployment that caused the incident (None: none), for every
+    # incident created at or before as_of
+    incident_causes: dict[int, int | None] = field(default_factory=dict)
+    # (tenant_id, grain, period_start, service) -> period_end, is_complete, the five values
+    # and four levels (DORA_VALUE_COLUMNS, DORA_LEVEL_COLUMNS), overall_level; service None
+    # is the tenant's total
+    dora_scorecard: dict[tuple[int, str, date, str | None], dict] = field(
+        default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------
@@ -257,7 +303,7 @@ def traffic_light(
 # Seeds
 # --------------------------------------------------------------------------------------
 
-_INT_COLUMNS = {"tenant_id", "value_decimals"}
+_INT_COLUMNS = {"tenant_id", "value_decimals", "level_rank"}
 _FLOAT_COLUMNS = {
     "percentile",
     "default_target",
@@ -267,10 +313,12 @@ _FLOAT_COLUMNS = {
     "green_threshold_pct",
     "yellow_threshold_pct",
     "lower_better_yellow_ratio",
+    "threshold",
 }
 _DATE_COLUMNS = {"valid_from", "valid_to"}
-_BOOL_COLUMNS = {"is_enabled", "pause_on_hold", "is_builtin"}
-SEED_NAMES = ("tenants", "kpi_definitions", "kpi_targets", "sla_policies")
+_BOOL_COLUMNS = {"is_enabled", "pause_on_hold", "is_builtin", "is_production"}
+SEED_NAMES = ("tenants", "kpi_definitions", "kpi_targets", "sla_policies",
+              "deployment_environments", "dora_benchmarks")
 
 
 def _convert_seed_value(column: str, raw: str | None) -> Any:
@@ -291,7 +339,7 @@ def _convert_seed_value(column: str, raw: str | None) -> Any:
 
 
 def load_seeds(seed_dir: Path | str) -> dict[str, list[dict]]:
-    """Read tenants, kpi_definitions, kpi_targets and sla_policies CSVs with typed values."""
+    """Read the seeds' CSVs (SEED_NAMES) with typed values; a missing file is no rows."""
     seed_dir = Path(seed_dir)
     out: dict[str, list[dict]] = {}
     for name in SEED_NAMES:
@@ -358,6 +406,198 @@ def _open_intervals(created: datetime, timeline: list[tuple]) -> list[tuple]:
 
 
 # --------------------------------------------------------------------------------------
+# DORA (issue 16): production deployments, incident attribution, levels
+# --------------------------------------------------------------------------------------
+
+
+def _environment_key(environment: Any) -> str | None:
+    """An environment as the mapping matches it: trimmed, lower case; None when empty."""
+    if environment is None:
+        return None
+    text = str(environment).strip().lower()
+    return text or None
+
+
+def production_mapping(rows: Iterable[dict]) -> dict[tuple[int | None, str], bool]:
+    """deployment_environments rows as (tenant_id, None for every tenant; environment key)
+    -> is_production (a later duplicate row wins)."""
+    mapping: dict[tuple[int | None, str], bool] = {}
+    for row in rows:
+        key = _environment_key(row.get("environment"))
+        if key is not None:
+            mapping[(_as_int(row.get("tenant_id")), key)] = bool(
+                _as_bool(row.get("is_production")))
+    return mapping
+
+
+def is_production(mapping: dict[tuple[int | None, str], bool], tenant_id: int,
+                  environment: Any) -> bool:
+    """The tenant's own row for the environment, else the every-tenant row, else not
+    production."""
+    key = _environment_key(environment)
+    if key is None:
+        return False
+    own = mapping.get((tenant_id, key))
+    return own if own is not None else mapping.get((None, key), False)
+
+
+def _window_candidates(production: dict[int, dict]) -> dict[tuple[int, Any], list[tuple]]:
+    """The DEPLOYED, finished production deployments by (tenant, service), as sorted
+    (finished_at, deployment_id)."""
+    found: dict[tuple[int, Any], list[tuple]] = defaultdict(list)
+    for deployment_id, d in production.items():
+        if d.get("status") == "DEPLOYED" and d["finished_at"] is not None \
+                and d.get("service") is not None:
+            found[(d["tenant_id"], d["service"])].append((d["finished_at"], deployment_id))
+    for rows in found.values():
+        rows.sort()
+    return found
+
+
+def _window_cause(request: dict, candidates: dict[tuple[int, Any], list[tuple]],
+                  window_hours: float) -> int | None:
+    """The latest candidate of the request's tenant and service finished at or before its
+    created_at (ties: highest deployment_id), if at most window_hours before it."""
+    if request.get("service") is None:
+        return None
+    found = candidates.get((request["tenant_id"], request["service"]), [])
+    created = request["created_at"]
+    position = bisect_right(found, (created, math.inf))
+    if position == 0:
+        return None
+    finished, deployment_id = found[position - 1]
+    within = _micros(created - finished) <= Decimal(str(window_hours)) * 3_600_000_000
+    return deployment_id if within else None
+
+
+def attribute_incidents(incidents: Iterable[dict], production: dict[int, dict],
+                        window_hours: float | None = None) -> dict[int, int | None]:
+    """sr_id -> the production deployment that caused the incident, or None.
+
+    An explicit caused_by_deployment_id stands as written: the deployment when it is a
+    production deployment of the incident's tenant, else none (not re-attributed). Without
+    a link, and with window_hours set, the window finds it (``_window_cause``)."""
+    candidates = _window_candidates(production) if window_hours is not None else {}
+    causes: dict[int, int | None] = {}
+    for request in incidents:
+        link = _as_int(request.get("caused_by_deployment_id"))
+        if link is not None:
+            deployment = production.get(link)
+            same_tenant = deployment is not None and deployment["tenant_id"] == request[
+                "tenant_id"]
+            causes[int(request["sr_id"])] = link if same_tenant else None
+        elif window_hours is not None:
+            causes[int(request["sr_id"])] = _window_cause(request, candidates, window_hours)
+        else:
+            causes[int(request["sr_id"])] = None
+    return causes
+
+
+def _dora_deployment_measurements(production: dict[int, dict], causes: dict[int, int | None],
+                                  incident_keys: set[tuple[int, int]],
+                                  as_of: datetime) -> Iterator[tuple]:
+    """(tenant, KPI, measured_at, value, key, service) of every production deployment
+    finished at or before as_of, for the four deployment KPIs."""
+    failed = {deployment_id for deployment_id in causes.values() if deployment_id is not None}
+    for deployment_id in sorted(production):
+        d = production[deployment_id]
+        finished, status, tid = d["finished_at"], d.get("status"), d["tenant_id"]
+        if finished is None or finished > as_of:
+            continue
+        key, service = ("deployment", deployment_id), d.get("service")
+        if status == "DEPLOYED":
+            yield tid, "DEPLOYMENT_FREQUENCY", finished, 1.0, key, service
+            committed = _naive_utc(d.get("commit_at"))
+            if committed is not None and committed <= finished:
+                yield (tid, "CHANGE_LEAD_TIME", finished, hours_between(committed, finished),
+                       key, service)
+            fixes = _as_int(d.get("fixes_sr_id"))
+            rework = 1.0 if (tid, fixes) in incident_keys else 0.0
+            yield tid, "DEPLOYMENT_REWORK_RATE", finished, rework, key, service
+        if status in ("DEPLOYED", "ROLLED_BACK"):
+            changed_failed = status == "ROLLED_BACK" or deployment_id in failed
+            yield (tid, "CHANGE_FAILURE_RATE", finished, 1.0 if changed_failed else 0.0, key,
+                   service)
+
+
+def _dora_recovery_measurements(production: dict[int, dict], causes: dict[int, int | None],
+                                request_facts: dict[int, dict]) -> Iterator[tuple]:
+    """(tenant, KPI, measured_at, value, key, service) of every resolved incident caused
+    by a finished production deployment, at its resolution; a negative duration is left
+    out. The service is the causing deployment's."""
+    for sr_id in sorted(causes):
+        deployment_id, facts = causes[sr_id], request_facts[sr_id]
+        if deployment_id is None or not facts["is_resolved"]:
+            continue
+        finished, resolved = production[deployment_id]["finished_at"], facts["resolved_at"]
+        if finished is None or resolved < finished:
+            continue
+        yield (facts["tenant_id"], "FAILED_DEPLOYMENT_RECOVERY_TIME", resolved,
+               hours_between(finished, resolved), ("sr", sr_id),
+               production[deployment_id].get("service"))
+
+
+def days_started(clock: _TenantClock, start: date, end: date, as_of: datetime) -> int:
+    """The local days of the period [start, end) that start before as_of."""
+    count, day = 0, start
+    while day < end and clock.local_midnight_utc(day) < as_of:
+        count += 1
+        day += timedelta(days=1)
+    return count
+
+
+def service_key(service: Any) -> str:
+    """A service as a breakdown shows it: trimmed, case kept, '(none)' when null or
+    empty."""
+    text = service.strip() if isinstance(service, str) else service
+    return "(none)" if text is None or text == "" else str(text)
+
+
+def benchmark_levels(rows: Iterable[dict] | None = None, benchmark_set: str = "DORA_2023",
+                     ) -> dict[str, list[tuple[int, str, float | None]]]:
+    """KPI -> [(level_rank, level, threshold)] of a benchmark set, best first: from
+    dora_benchmarks rows, or (rows None) the issue's DORA_2023."""
+    levels: dict[str, list[tuple[int, str, float | None]]] = defaultdict(list)
+    if rows is None:
+        if benchmark_set != "DORA_2023":
+            raise ValueError(f"no built-in benchmark set {benchmark_set!r}")
+        for kpi, thresholds in DORA_2023.items():
+            for rank, (level, threshold) in enumerate(zip(DORA_LEVELS, thresholds,
+                                                          strict=True), start=1):
+                levels[kpi].append((rank, level, threshold))
+    else:
+        for row in rows:
+            if row["benchmark_set"] == benchmark_set:
+                levels[row["kpi_name"]].append(
+                    (int(row["level_rank"]), row["level"], _as_float(row.get("threshold"))))
+    return {kpi: sorted(found) for kpi, found in levels.items()}
+
+
+def dora_level(kpi_name: str, value: float | None,
+               levels: dict[str, list[tuple[int, str, float | None]]]) -> str | None:
+    """The best level whose threshold the (rounded) value meets: at or below it for a
+    lower-better KPI, at or above it for DEPLOYMENT_FREQUENCY; a null threshold is the
+    catch-all. Null value, or a KPI without levels: None. Compared in exact decimals."""
+    if value is None:
+        return None
+    higher_better = kpi_name == "DEPLOYMENT_FREQUENCY"
+    exact = Decimal(repr(float(value)))
+    for _, level, threshold in levels.get(kpi_name, ()):
+        if threshold is None:
+            return level
+        bound = Decimal(repr(float(threshold)))
+        if (exact >= bound) if higher_better else (exact <= bound):
+            return level
+    return None
+
+
+def overall_level(levels: Iterable[str | None]) -> str | None:
+    """The worst of the levels present (None when none is)."""
+    present = [level for level in levels if level is not None]
+    return max(present, key=DORA_LEVELS.index) if present else None
+
+
+# --------------------------------------------------------------------------------------
 # Main computation
 # --------------------------------------------------------------------------------------
 
@@ -372,7 +612,15 @@ def compute(
     sla_policies: list[dict],
     as_of: datetime,
     default_timezone: str = "UTC",
+    deployment_environments: Iterable[dict] | None = None,
+    dora_benchmarks: Iterable[dict] | None = None,
+    dora_benchmark_set: str = "DORA_2023",
+    incident_attribution_window_hours: float | None = None,
 ) -> Result:
+    """The marts from raw rows and seeds, as of ``as_of``. The DORA KPIs are measured when
+    kpi_definitions has them; ``deployment_environments`` None is the shipped mapping,
+    ``dora_benchmarks`` None the issue's DORA_2023 set; ``incident_attribution_window_hours``
+    is the var of that name (None: explicit links only)."""
     as_of = _naive_utc(as_of)
     result = Result()
 
@@ -445,6 +693,14 @@ def compute(
         row["finished_at"] = _naive_utc(d.get("finished_at"))
         row["tenant_id"] = int(d["tenant_id"])
         deps.append(row)
+    environments = production_mapping(SHIPPED_DEPLOYMENT_ENVIRONMENTS
+                                      if deployment_environments is None
+                                      else deployment_environments)
+    production = {int(d["deployment_id"]): d for d in deps
+                  if is_production(environments, d["tenant_id"], d.get("environment"))}
+    # the tenants whose DORA KPIs have values: a production deployment finished by as_of
+    dora_tenants = {d["tenant_id"] for d in production.values()
+                    if d["finished_at"] is not None and d["finished_at"] <= as_of}
 
     # ---- tenants with activity, clocks and periods ------------------------------------
     first_activity: dict[int, datetime] = {}
@@ -479,6 +735,8 @@ def compute(
     # ---- per-request facts ------------------------------------------------------------
     # flow[(tid, kpi, grain, period_start)] = [numerator parts list, denominator count]
     flow: dict[tuple, list] = defaultdict(lambda: [[], 0])
+    # the DORA KPIs' flow by service: (tid, kpi, grain, period_start, service) -> the same
+    service_flow: dict[tuple, list] = defaultdict(lambda: [[], 0])
     backlog_bounds: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
 
     def add_flow(tid: int, kpi: str, measured_at: datetime, num: float, key: tuple[str, int],
@@ -566,6 +824,27 @@ def compute(
         add_flow(d["tenant_id"], "DEPLOY_SUCCESS_RATE", fin, success,
                  ("deployment", int(d["deployment_id"])))
 
+    incidents = [r for r in requests.values() if r.get("request_type") == "INCIDENT"]
+    result.incident_causes = attribute_incidents(incidents, production,
+                                                 incident_attribution_window_hours)
+    incident_keys = {(r["tenant_id"], int(r["sr_id"])) for r in incidents}
+    measurements = [
+        *_dora_deployment_measurements(production, result.incident_causes, incident_keys,
+                                       as_of),
+        *_dora_recovery_measurements(production, result.incident_causes,
+                                     result.request_facts),
+    ]
+    for tid, kpi, measured_at, value, key, service in measurements:
+        if kpi not in definitions:
+            continue  # the model side measures only defined KPIs
+        add_flow(tid, kpi, measured_at, value, key)
+        day = clocks[tid].local_day(measured_at)
+        for grain in GRAINS:
+            slot = service_flow[(tid, kpi, grain, period_start_of(day, grain),
+                                 service_key(service))]
+            slot[0].append(value)
+            slot[1] += 1
+
     for starts, ends in backlog_bounds.values():
         starts.sort()
         ends.sort()
@@ -625,6 +904,10 @@ def compute(
                         parts, den = flow.get((tid, kpi, grain, start), ([], 0))
                         numerator = fsum(parts)
                         denominator = float(den)
+                    if kpi == "DEPLOYMENT_FREQUENCY" and tid in dora_tenants:
+                        # per local day started; without a finished production deployment
+                        # no value: 0 over 0 (the issue leaves it open; the engine's way)
+                        denominator = float(days_started(clocks[tid], start, end, as_of))
                     if aggregation == "PERCENTILE":
                         parts, den = flow.get((tid, kpi, grain, start), ([], 0))
                         fraction = _as_float(definition.get("percentile"))
@@ -637,6 +920,8 @@ def compute(
                     else:  # STOCK / SUM: the value is the numerator itself
                         raw_value = numerator * multiplier
                         denominator = None
+                    if kpi in DORA_KPIS and tid not in dora_tenants:
+                        raw_value = None  # no production deployment finished by as_of
                     value = round_half_up(raw_value, decimals)
                     achievement, status = traffic_light(
                         value, target, direction, green, yellow, ratio
@@ -652,6 +937,14 @@ def compute(
                         "achievement_pct": achievement,
                         "status": status,
                     }
+
+    # ---- DORA scorecard ---------------------------------------------------------------
+    levels = benchmark_levels(dora_benchmarks, dora_benchmark_set)
+    for tid, by_grain in periods.items():
+        for grain in GRAINS:
+            for start, end, end_utc in by_grain[grain]:
+                _fill_dora_scorecard(result, definitions, levels, service_flow, tid, grain,
+                                     (start, end, end_utc), tid in dora_tenants)
 
     # ---- scorecard and tenant status --------------------------------------------------
     for tid in periods:
@@ -702,3 +995,54 @@ def compute(
         }
 
     return result
+
+
+def _dora_row(values: dict[str, float | None],
+              levels: dict[str, list[tuple[int, str, float | None]]]) -> dict:
+    """A dora_scorecard row's values and levels from the five KPIs' values."""
+    row: dict[str, Any] = {DORA_VALUE_COLUMNS[kpi]: values.get(kpi) for kpi in DORA_KPIS}
+    for kpi, column in DORA_LEVEL_COLUMNS.items():
+        row[column] = dora_level(kpi, values.get(kpi), levels)
+    row["overall_level"] = overall_level(row[column] for column in DORA_LEVEL_COLUMNS.values())
+    return row
+
+
+def _service_value(definition: dict, parts: list[float], denominator: float) -> float | None:
+    """A DORA KPI's value over one service's measurements (RATIO: over ``denominator``)."""
+    multiplier = _as_float(definition.get("value_multiplier"))
+    multiplier = 1.0 if multiplier is None else multiplier
+    if (definition.get("aggregation") or "RATIO").upper() == "PERCENTILE":
+        pct = percentile_cont(parts, _as_float(definition.get("percentile")))
+        raw = None if pct is None else multiplier * pct
+    else:
+        raw = multiplier * fsum(parts) / denominator if denominator else None
+    return round_half_up(raw, _as_int(definition.get("value_decimals")))
+
+
+def _fill_dora_scorecard(result: Result, definitions: dict[str, dict],
+                         levels: dict[str, list[tuple[int, str, float | None]]],
+                         service_flow: dict[tuple, list], tid: int, grain: str,
+                         period: tuple[date, date, datetime], has_data: bool) -> None:
+    """The tenant's total row (service None) of one period, from its fct_kpi_values rows,
+    and a row per service with a measurement of an enabled DORA KPI in the period (a KPI
+    without a measurement of the service: null); nothing when no DORA KPI is enabled."""
+    start, end, _ = period
+    enabled = {kpi: result.kpi_values[(tid, kpi, grain, start)] for kpi in DORA_KPIS
+               if (tid, kpi, grain, start) in result.kpi_values}
+    if not enabled:
+        return
+    common = {"period_end": end, "is_complete": next(iter(enabled.values()))["is_complete"]}
+    totals = {kpi: row["value"] for kpi, row in enabled.items()}
+    result.dora_scorecard[(tid, grain, start, None)] = {**common, **_dora_row(totals, levels)}
+    if not has_data:
+        return
+    services = sorted({key[4] for key in service_flow
+                       if key[0] == tid and key[1] in enabled and key[2:4] == (grain, start)})
+    for service in services:
+        values: dict[str, float | None] = {}
+        for kpi, row in enabled.items():
+            parts, count = service_flow.get((tid, kpi, grain, start, service), ([], 0))
+            denominator = row["denominator"] if kpi == "DEPLOYMENT_FREQUENCY" else count
+            values[kpi] = _service_value(definitions[kpi], parts, denominator) if parts else None
+        result.dora_scorecard[(tid, grain, start, service)] = {
+            **common, **_dora_row(values, levels)}

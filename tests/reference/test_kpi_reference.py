@@ -14,9 +14,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from .kpi_reference import (
+    DORA_KPIS,
+    SHIPPED_DEPLOYMENT_ENVIRONMENTS,
+    benchmark_levels,
     compute,
+    dora_level,
+    is_production,
     load_seeds,
+    overall_level,
     percentile_cont,
+    production_mapping,
     round_half_up,
     traffic_light,
 )
@@ -186,8 +193,9 @@ def test_traffic_light_every_branch():
 
 def test_load_seeds_types(seeds):
     defs = {r["kpi_name"]: r for r in seeds["kpi_definitions"]}
-    assert set(defs) == {"MTTR", "MTTR_MEDIAN", "MTTR_P90", "FCR", "SLA_COMPLIANCE",
-                         "SR_BACKLOG", "DEPLOY_SUCCESS_RATE"}
+    assert set(defs) - set(DORA_KPIS) == {"MTTR", "MTTR_MEDIAN", "MTTR_P90", "FCR",
+                                          "SLA_COMPLIANCE", "SR_BACKLOG",
+                                          "DEPLOY_SUCCESS_RATE"}
     assert defs["MTTR_MEDIAN"]["aggregation"] == "PERCENTILE"
     assert defs["MTTR_MEDIAN"]["percentile"] == 0.5 and defs["MTTR_P90"]["percentile"] == 0.9
     assert defs["MTTR"]["percentile"] is None
@@ -748,9 +756,10 @@ def test_backlog_at_period_ends_and_facts_after_as_of(seeds):
 def test_scorecard_and_tenant_status(seeds):
     res = _as_of_fixture(seeds)
     sc = res.scorecard
+    shipped_dora = {r["kpi_name"] for r in seeds["kpi_definitions"]} & set(DORA_KPIS)
     assert set(sc) == {
         (4, k) for k in ("MTTR", "MTTR_MEDIAN", "MTTR_P90", "FCR", "SLA_COMPLIANCE",
-                         "SR_BACKLOG", "DEPLOY_SUCCESS_RATE")
+                         "SR_BACKLOG", "DEPLOY_SUCCESS_RATE", *shipped_dora)
     }
     # SR_BACKLOG (DAILY): current 04-10 = 3 -> GREEN 100; previous 04-09 = 3 GREEN.
     b = sc[(4, "SR_BACKLOG")]
@@ -794,12 +803,23 @@ def test_scorecard_and_tenant_status(seeds):
     assert (p90["value"], p90["target"], p90["status"]) == (38.0, 24.0, "RED")
     monthly = res.kpi_values[(4, "MTTR_P90", "MONTHLY", d("2024-04-01"))]
     assert (monthly["numerator"], monthly["denominator"]) == (None, 1.0)
-    # Tenant status: 2 GREEN, 5 RED -> RED. Tenants 1 and 2 (no activity) -> NO_DATA, 0s.
+    # With the DORA KPIs in the seeds (deployment 1, 'prod', DEPLOYED on 04-09, no
+    # commit_at, no incident): frequency in the week of 04-08, 3 local days started by
+    # as_of -> 7 x 1 / 3 = 2.33 against 5 RED; April's failure and rework rates 0.0 GREEN;
+    # lead and recovery times NO_DATA.
+    dora = shipped_dora == set(DORA_KPIS)
+    if dora:
+        assert (sc[(4, "DEPLOYMENT_FREQUENCY")]["value"],
+                sc[(4, "DEPLOYMENT_FREQUENCY")]["status"]) == (2.33, "RED")
+        assert [sc[(4, k)]["status"] for k in DORA_KPIS[1:]] == [
+            "NO_DATA", "GREEN", "NO_DATA", "GREEN"]
+    # Tenant status: 2 GREEN, 5 RED (and DORA's) -> RED. Tenants 1 and 2 (no activity)
+    # -> NO_DATA, 0s.
     assert res.tenant_status[4] == {
-        "green_count": 2,
+        "green_count": 2 + 2 * dora,
         "yellow_count": 0,
-        "red_count": 5,
-        "no_data_count": 0,
+        "red_count": 5 + dora,
+        "no_data_count": 2 * dora,
         "overall_status": "RED",
     }
     assert res.tenant_status[1] == {
@@ -835,12 +855,13 @@ def test_unlisted_tenant_uses_default_timezone(seeds):
     assert min(k[3] for k in seoul.kpi_values if k[2] == "DAILY") == d("2024-04-02")
     # Scorecard (as_of 04-05 09:00 KST): MTTR April 3.5 <= 4 GREEN, its median and p90
     # 3.5 GREEN; FCR 100 GREEN; SLA (INCIDENT P3, 24 h) 100 GREEN; backlog 0 GREEN;
-    # deployments NO_DATA -> GREEN.
+    # deployments NO_DATA (and the DORA KPIs when the seeds have them) -> GREEN.
+    dora = {r["kpi_name"] for r in seeds["kpi_definitions"]} >= set(DORA_KPIS)
     assert seoul.tenant_status[9] == {
         "green_count": 6,
         "yellow_count": 0,
         "red_count": 0,
-        "no_data_count": 1,
+        "no_data_count": 1 + len(DORA_KPIS) * dora,
         "overall_status": "GREEN",
     }
 
@@ -979,3 +1000,356 @@ def test_percentile_cont_by_hand():
     assert percentile_cont([5.5], 0.9) == 5.5
     assert percentile_cont([2.0, 2.0, 2.0, 8.0], 0.5) == 2.0
     assert percentile_cont([], 0.5) is None
+
+
+# --------------------------------------------------------------------------------------
+# DORA (issue 16)
+# --------------------------------------------------------------------------------------
+
+DORA_DEFINITION_FIELDS = ("unit", "direction", "default_target", "default_grain",
+                          "aggregation", "percentile", "value_multiplier", "value_decimals")
+# the five KPIs as issue 16 defines them (fields above, in that order)
+DORA_DEFINITIONS = {
+    "DEPLOYMENT_FREQUENCY": ("deploys/week", "HIGHER_BETTER", 5.0, "WEEKLY", "RATIO", None,
+                             7.0, 2),
+    "CHANGE_LEAD_TIME": ("hours", "LOWER_BETTER", 24.0, "MONTHLY", "PERCENTILE", 0.5, 1.0, 2),
+    "CHANGE_FAILURE_RATE": ("%", "LOWER_BETTER", 15.0, "MONTHLY", "RATIO", None, 100.0, 1),
+    "FAILED_DEPLOYMENT_RECOVERY_TIME": ("hours", "LOWER_BETTER", 24.0, "MONTHLY", "PERCENTILE",
+                                        0.5, 1.0, 2),
+    "DEPLOYMENT_REWORK_RATE": ("%", "LOWER_BETTER", 10.0, "MONTHLY", "RATIO", None, 100.0, 1),
+}
+LEVEL_COLUMNS = ("deployment_frequency_level", "change_lead_time_level",
+                 "change_failure_rate_level", "failed_deployment_recovery_time_level",
+                 "overall_level")
+VALUE_COLUMNS = ("deployment_frequency", "change_lead_time_hours", "change_failure_rate_pct",
+                 "failed_deployment_recovery_time_hours", "deployment_rework_rate_pct")
+
+
+def dora_definitions(seeds) -> list[dict]:
+    """The seed's definitions of the other KPIs with the issue's five DORA KPIs."""
+    rows = [r for r in seeds["kpi_definitions"] if r["kpi_name"] not in DORA_KPIS]
+    for name, values in DORA_DEFINITIONS.items():
+        rows.append({"kpi_name": name, **dict(zip(DORA_DEFINITION_FIELDS, values, strict=True)),
+                     "green_threshold_pct": 95.0, "yellow_threshold_pct": 80.0,
+                     "lower_better_yellow_ratio": 1.2, "is_builtin": True})
+    return rows
+
+
+def dora_targets(seeds) -> list[dict]:
+    rows = [r for r in seeds["kpi_targets"] if r["kpi_name"] not in DORA_KPIS]
+    return rows + [{"tenant_id": None, "kpi_name": name, "target": values[2],
+                    "valid_from": None, "valid_to": None, "is_enabled": True}
+                   for name, values in DORA_DEFINITIONS.items()]
+
+
+def deployment(dep_id, tenant_id, status, finished, *, environment="production", service="api",
+               commit=None, fixes=None, started=None):
+    """A deployment row; started an hour before it finished unless given."""
+    finished_at = dt(finished) if finished else None
+    started_at = dt(started) if started else finished_at - timedelta(hours=1)
+    return {"deployment_id": dep_id, "tenant_id": tenant_id, "service": service,
+            "environment": environment, "status": status, "started_at": started_at,
+            "finished_at": finished_at, "commit_at": dt(commit) if commit else None,
+            "fixes_sr_id": fixes}
+
+
+def incident(sr_id, tenant_id, created, *, resolved=None, caused_by=None, service="api",
+             rtype="INCIDENT"):
+    """An incident without events (its row alone gives its history)."""
+    row = sr(sr_id, tenant_id, created, rtype=rtype, status="DONE" if resolved else "OPEN",
+             resolved=resolved, updated=resolved)
+    row.update(caused_by_deployment_id=caused_by, service=service)
+    return row
+
+
+def run_dora(seeds, requests, deployments, as_of="2024-05-01T00:00:00", window=None,
+             environments=None):
+    return compute(
+        service_requests=list(requests), sr_events=[], deployments=list(deployments),
+        tenants=TENANTS, kpi_definitions=dora_definitions(seeds),
+        kpi_targets=dora_targets(seeds), sla_policies=seeds["sla_policies"],
+        as_of=dt(as_of), deployment_environments=environments,
+        incident_attribution_window_hours=window)
+
+
+def values_of(res, tenant_id, grain, period_start) -> dict:
+    return {kpi: res.kpi_values[(tenant_id, kpi, grain, d(period_start))]["value"]
+            for kpi in DORA_KPIS}
+
+
+def test_production_mapping_tenant_row_beats_blank_row():
+    mapping = production_mapping([
+        *SHIPPED_DEPLOYMENT_ENVIRONMENTS,
+        {"tenant_id": 2, "environment": " PROD", "is_production": False},
+        {"tenant_id": 2, "environment": "live", "is_production": True},
+        {"tenant_id": None, "environment": "staging", "is_production": False},
+    ])
+    assert is_production(mapping, 1, " Prod ")  # trimmed, any case
+    assert is_production(mapping, 1, "PRODUCTION")
+    assert not is_production(mapping, 2, "prod")  # the tenant's own row wins
+    assert is_production(mapping, 2, "production")  # no own row: the blank-tenant row
+    assert is_production(mapping, 2, " live ") and not is_production(mapping, 1, "live")
+    assert not is_production(mapping, 1, "staging")
+    assert not is_production(mapping, 1, "qa")  # no row: not production
+    assert not is_production(mapping, 1, None) and not is_production(mapping, 1, "  ")
+
+
+# tenant 4 (UTC), April 2024; tenant 1 has an incident and no deployment
+DORA_DEPLOYMENTS = [
+    deployment(1, 4, "DEPLOYED", "2024-04-02T10:00:00", commit="2024-04-01T10:00:00"),
+    deployment(2, 4, "DEPLOYED", "2024-04-03T10:00:00", environment=" Prod ",
+               commit="2024-04-03T08:00:00", fixes=101),
+    deployment(3, 4, "ROLLED_BACK", "2024-04-04T10:00:00"),
+    deployment(4, 4, "DEPLOYED", "2024-04-05T10:00:00", environment="staging"),
+    deployment(5, 4, "FAILED", "2024-04-06T10:00:00"),
+    # web: fixes another tenant's incident, then a service request: no rework
+    deployment(6, 4, "DEPLOYED", "2024-04-07T10:00:00", environment="PRODUCTION",
+               service="web", commit="2024-04-07T00:00:00", fixes=201),
+    deployment(7, 4, "DEPLOYED", "2024-04-08T10:00:00", service="web", fixes=105),
+]
+DORA_REQUESTS = [
+    # deployment 1 caused two incidents: 4 h and 24 h to recover
+    incident(101, 4, "2024-04-02T11:00:00", resolved="2024-04-02T14:00:00", caused_by=1),
+    incident(102, 4, "2024-04-02T12:00:00", resolved="2024-04-03T10:00:00", caused_by=1),
+    # the rolled-back deployment 3 caused one: 2 h
+    incident(103, 4, "2024-04-04T10:30:00", resolved="2024-04-04T12:00:00", caused_by=3),
+    # linked to the staging deployment: stands, caused by no production deployment
+    incident(104, 4, "2024-04-05T11:00:00", resolved="2024-04-05T12:00:00", caused_by=4),
+    incident(105, 4, "2024-04-06T11:00:00", rtype="SERVICE_REQUEST"),
+    incident(201, 1, "2024-04-01T00:00:00"),
+]
+
+
+def test_dora_kpis_by_hand(seeds):
+    res = run_dora(seeds, DORA_REQUESTS, DORA_DEPLOYMENTS)
+    assert res.incident_causes == {101: 1, 102: 1, 103: 3, 104: None, 201: None}
+    # frequency: DEPLOYED production 1, 2 (' Prod '), 6, 7 in April's 30 days:
+    # 7 x 4 / 30 = 0.9333 -> 0.93; lead times 24, 2, 10 h -> median 10; failure rate:
+    # 1 (two incidents, counted once) and 3 (rolled back) of 1, 2, 3, 6, 7 -> 40.0 %;
+    # recovery 4, 24, 2 h -> median 4 (104's staging cause is none); rework: 2 fixed
+    # incident 101, of the four DEPLOYED -> 25.0 %
+    april = values_of(res, 4, "MONTHLY", "2024-04-01")
+    assert april == {"DEPLOYMENT_FREQUENCY": 0.93, "CHANGE_LEAD_TIME": 10.0,
+                     "CHANGE_FAILURE_RATE": 40.0, "FAILED_DEPLOYMENT_RECOVERY_TIME": 4.0,
+                     "DEPLOYMENT_REWORK_RATE": 25.0}
+    kv = res.kpi_values
+    freq = kv[(4, "DEPLOYMENT_FREQUENCY", "MONTHLY", d("2024-04-01"))]
+    assert (freq["numerator"], freq["denominator"]) == (4.0, 30.0)
+    cfr = kv[(4, "CHANGE_FAILURE_RATE", "MONTHLY", d("2024-04-01"))]
+    assert (cfr["numerator"], cfr["denominator"], cfr["status"]) == (2.0, 5.0, "RED")
+    lead = kv[(4, "CHANGE_LEAD_TIME", "MONTHLY", d("2024-04-01"))]
+    assert (lead["numerator"], lead["denominator"], lead["status"]) == (None, 3.0, "GREEN")
+    recovery = kv[(4, "FAILED_DEPLOYMENT_RECOVERY_TIME", "MONTHLY", d("2024-04-01"))]
+    assert recovery["denominator"] == 3.0
+    # the staging deployment 4 and the FAILED 5 are measured by no DORA KPI
+    measured = {key for (tid, kpi, key) in res.contributions if kpi in DORA_KPIS}
+    assert ("deployment", 4) not in measured and ("deployment", 5) not in measured
+    assert res.contributions[(4, "CHANGE_FAILURE_RATE", ("deployment", 1))][
+        "measured_value"] == 1.0
+    # the week of Monday 1 April: 1, 2 and 6 (Sunday 7th) -> 7 x 3 / 7 = 3.0 a week
+    assert kv[(4, "DEPLOYMENT_FREQUENCY", "WEEKLY", d("2024-04-01"))]["value"] == 3.0
+    # a day without a deployment: 0 is a value
+    day = kv[(4, "DEPLOYMENT_FREQUENCY", "DAILY", d("2024-04-10"))]
+    assert (day["value"], day["status"]) == (0.0, "RED")
+    # levels (DORA_2023): 0.93 a week MEDIUM, 10 h ELITE, 40 % LOW, 4 h HIGH -> LOW
+    total = res.dora_scorecard[(4, "MONTHLY", d("2024-04-01"), None)]
+    assert [total[c] for c in LEVEL_COLUMNS] == ["MEDIUM", "ELITE", "LOW", "HIGH", "LOW"]
+    assert [total[c] for c in VALUE_COLUMNS] == [0.93, 10.0, 40.0, 4.0, 25.0]
+    # by service: api 7 x 2 / 30, lead 24 and 2, failures 2 of 3, every recovery, rework
+    # 1 of 2; web 7 x 2 / 30, lead 10, no failure, no recovery, no rework
+    api = res.dora_scorecard[(4, "MONTHLY", d("2024-04-01"), "api")]
+    assert [api[c] for c in VALUE_COLUMNS] == [0.47, 13.0, 66.7, 4.0, 50.0]
+    assert [api[c] for c in LEVEL_COLUMNS] == ["MEDIUM", "ELITE", "LOW", "HIGH", "LOW"]
+    web = res.dora_scorecard[(4, "MONTHLY", d("2024-04-01"), "web")]
+    assert [web[c] for c in VALUE_COLUMNS] == [0.47, 10.0, 0.0, None, 0.0]
+    assert [web[c] for c in LEVEL_COLUMNS] == ["MEDIUM", "ELITE", "ELITE", None, "MEDIUM"]
+    assert {key[3] for key in res.dora_scorecard if key[:3] == (4, "MONTHLY", d("2024-04-01"))
+            } == {None, "api", "web"}
+
+
+def test_window_attribution_in_and_just_outside(seeds):
+    deployments = [
+        deployment(10, 4, "DEPLOYED", "2024-04-10T08:00:00"),
+        deployment(11, 4, "DEPLOYED", "2024-04-10T08:00:00"),  # a tie: the highest id
+        deployment(12, 4, "DEPLOYED", "2024-04-10T11:00:00", service="web"),
+        deployment(13, 4, "ROLLED_BACK", "2024-04-10T11:30:00"),  # not DEPLOYED
+        deployment(14, 4, "DEPLOYED", "2024-04-10T11:45:00", environment="staging"),
+        deployment(15, 4, "DEPLOYED", "2024-04-10T12:30:00"),  # after the incidents
+        deployment(20, 1, "DEPLOYED", "2024-04-10T09:00:00"),  # another tenant's
+    ]
+    requests = [
+        incident(301, 4, "2024-04-10T12:00:00", resolved="2024-04-10T13:00:00"),  # 4 h: in
+        incident(302, 4, "2024-04-10T12:00:01", resolved="2024-04-10T13:00:00"),  # just out
+        incident(303, 4, "2024-04-10T12:00:00", caused_by=20),  # explicit: stands
+        incident(304, 4, "2024-04-10T11:00:00", service="web"),  # at finished_at: in
+        incident(305, 4, "2024-04-10T12:00:00", service=None),
+        incident(306, 4, "2024-04-10T12:00:00", service="API"),  # another service
+    ]
+    res = run_dora(seeds, requests, deployments, window=4)
+    assert res.incident_causes == {301: 11, 302: None, 303: None, 304: 12, 305: None,
+                                   306: None}
+    # 11 and 12 caused incidents, 13 was rolled back: failure rate 3 of the five tenant-4
+    # DEPLOYED or ROLLED_BACK production deployments (10, 11, 12, 13, 15) -> 60.0 %;
+    # recovery of 301 (the only one resolved): 13:00 - 08:00 = 5 h
+    april = values_of(res, 4, "MONTHLY", "2024-04-01")
+    assert april["CHANGE_FAILURE_RATE"] == 60.0
+    assert april["FAILED_DEPLOYMENT_RECOVERY_TIME"] == 5.0
+    # explicit links only (the default): none attributed, 13 alone failed -> 20.0 %
+    plain = run_dora(seeds, requests, deployments)
+    assert set(plain.incident_causes.values()) == {None}
+    assert values_of(plain, 4, "MONTHLY", "2024-04-01")["CHANGE_FAILURE_RATE"] == 20.0
+
+
+def test_negative_recovery_left_out_failure_still_counted(seeds):
+    deployments = [deployment(1, 4, "DEPLOYED", "2024-04-10T10:00:00")]
+    requests = [
+        # resolved before the deployment that caused it finished: -0.5 h, left out
+        incident(1, 4, "2024-04-10T09:00:00", resolved="2024-04-10T09:30:00", caused_by=1),
+        # resolved the moment it finished: 0 h counts
+        incident(2, 4, "2024-04-10T09:00:00", resolved="2024-04-10T10:00:00", caused_by=1),
+    ]
+    res = run_dora(seeds, requests, deployments)
+    recovery = res.kpi_values[(4, "FAILED_DEPLOYMENT_RECOVERY_TIME", "MONTHLY", d("2024-04-01"))]
+    assert (recovery["value"], recovery["denominator"]) == (0.0, 1.0)
+    assert (4, "FAILED_DEPLOYMENT_RECOVERY_TIME", ("sr", 1)) not in res.contributions
+    assert values_of(res, 4, "MONTHLY", "2024-04-01")["CHANGE_FAILURE_RATE"] == 100.0
+    only_negative = run_dora(seeds, requests[:1], deployments)
+    assert values_of(only_negative, 4, "MONTHLY", "2024-04-01")[
+        "FAILED_DEPLOYMENT_RECOVERY_TIME"] is None
+    assert values_of(only_negative, 4, "MONTHLY", "2024-04-01")["CHANGE_FAILURE_RATE"] == 100.0
+
+
+def test_lead_time_commit_missing_or_after_finished(seeds):
+    deployments = [
+        deployment(1, 4, "DEPLOYED", "2024-04-10T10:00:00"),  # no commit_at: left out
+        deployment(2, 4, "DEPLOYED", "2024-04-11T10:00:00", commit="2024-04-11T10:00:01"),
+        deployment(3, 4, "DEPLOYED", "2024-04-12T10:00:00", commit="2024-04-12T10:00:00"),  # 0
+        deployment(4, 4, "DEPLOYED", "2024-04-13T10:00:00", commit="2024-04-12T10:00:00"),  # 24
+        # 24 h 14 s = 24.0039 h -> 24.0: ELITE on the rounded value
+        deployment(5, 4, "DEPLOYED", "2024-04-14T10:00:14", commit="2024-04-13T10:00:00"),
+        deployment(6, 4, "FAILED", "2024-04-15T10:00:00", commit="2024-04-01T10:00:00"),
+    ]
+    res = run_dora(seeds, [], deployments)
+    lead = res.kpi_values[(4, "CHANGE_LEAD_TIME", "MONTHLY", d("2024-04-01"))]
+    assert (lead["value"], lead["denominator"]) == (24.0, 3.0)  # median of 0, 24, 24.0039
+    assert res.dora_scorecard[(4, "MONTHLY", d("2024-04-01"), None)][
+        "change_lead_time_level"] == "ELITE"
+    assert {key for (_, kpi, key) in res.contributions if kpi == "CHANGE_LEAD_TIME"} == {
+        ("deployment", 3), ("deployment", 4), ("deployment", 5)}
+
+
+def test_tenant_without_production_deployments_is_no_data(seeds):
+    deployments = [
+        deployment(1, 1, "DEPLOYED", "2024-04-10T10:00:00", environment="staging"),
+        deployment(2, 1, "IN_PROGRESS", None, started="2024-04-20T10:00:00"),
+        deployment(3, 1, "DEPLOYED", "2024-05-02T10:00:00", started="2024-04-30T10:00:00"),
+        # tenant 4: one production deployment in March, none in April
+        deployment(4, 4, "DEPLOYED", "2024-03-20T10:00:00"),
+    ]
+    requests = [incident(1, 1, "2024-04-10T11:00:00", resolved="2024-04-10T12:00:00",
+                         caused_by=1)]
+    res = run_dora(seeds, requests, deployments, as_of="2024-04-30T12:00:00")
+    seoul = [row for (tid, kpi, _, _), row in res.kpi_values.items()
+             if tid == 1 and kpi in DORA_KPIS]
+    assert len(seoul) > 30
+    assert all(row["value"] is None and row["status"] == "NO_DATA" for row in seoul)
+    april = res.kpi_values[(1, "DEPLOYMENT_FREQUENCY", "MONTHLY", d("2024-04-01"))]
+    assert (april["numerator"], april["denominator"]) == (0.0, 0.0)  # no value: 0 over 0
+    total = res.dora_scorecard[(1, "MONTHLY", d("2024-04-01"), None)]
+    assert [total[c] for c in VALUE_COLUMNS + LEVEL_COLUMNS] == [None] * 10
+    assert not any(key[0] == 1 and key[3] is not None for key in res.dora_scorecard)
+    # tenant 4 has one: April's frequency is 0 a week, a value (LOW), the others no data
+    tenant_4 = values_of(res, 4, "MONTHLY", "2024-04-01")
+    assert tenant_4 == {"DEPLOYMENT_FREQUENCY": 0.0, "CHANGE_LEAD_TIME": None,
+                        "CHANGE_FAILURE_RATE": None, "FAILED_DEPLOYMENT_RECOVERY_TIME": None,
+                        "DEPLOYMENT_REWORK_RATE": None}
+    total = res.dora_scorecard[(4, "MONTHLY", d("2024-04-01"), None)]
+    assert (total["deployment_frequency_level"], total["overall_level"]) == ("LOW", "LOW")
+    # March: from the 20th (first activity) to the 31st, frequency over 31 days
+    assert values_of(res, 4, "MONTHLY", "2024-03-01")["DEPLOYMENT_FREQUENCY"] == 0.23
+
+
+def test_rolled_back_only_tenant_has_a_frequency_of_zero(seeds):
+    # issue 16: NO_DATA is for a tenant with no production deployment finished by as_of;
+    # tenant 4's only one was rolled back: it has finished, so every period has a
+    # frequency (0 a week: nothing DEPLOYED) and the failure rate is 1 of 1
+    res = run_dora(seeds, [], [deployment(1, 4, "ROLLED_BACK", "2024-04-10T10:00:00")])
+    april = res.kpi_values[(4, "DEPLOYMENT_FREQUENCY", "MONTHLY", d("2024-04-01"))]
+    # as_of 1 May 00:00 UTC: April's 30 days have started
+    assert (april["numerator"], april["denominator"], april["value"]) == (0.0, 30.0, 0.0)
+    assert values_of(res, 4, "MONTHLY", "2024-04-01")["CHANGE_FAILURE_RATE"] == 100.0
+
+
+def test_dora_dst_week_new_york(seeds):
+    # New York springs forward on Sunday 2024-03-10: local week of Monday 03-04 is
+    # [03-04 05:00 UTC, 03-11 04:00 UTC)
+    deployments = [
+        deployment(1, 2, "DEPLOYED", "2024-03-04T04:30:00"),  # 23:30 EST on 03-03
+        deployment(2, 2, "DEPLOYED", "2024-03-04T05:00:00"),  # 00:00 EST on 03-04
+        # 23:30 EDT on 03-10; committed 01:30 EST that day: 21 h elapsed (22 on the clock)
+        deployment(3, 2, "DEPLOYED", "2024-03-11T03:30:00", commit="2024-03-10T06:30:00"),
+        deployment(4, 2, "DEPLOYED", "2024-03-11T04:00:00"),  # 00:00 EDT on 03-11
+    ]
+    res = run_dora(seeds, [], deployments, as_of="2024-03-20T00:00:00")
+    weekly = {start: res.kpi_values[(2, "DEPLOYMENT_FREQUENCY", "WEEKLY", d(start))]
+              for start in ("2024-02-26", "2024-03-04", "2024-03-11")}
+    assert [(w["numerator"], w["denominator"], w["value"]) for w in weekly.values()] == [
+        (1.0, 7.0, 1.0), (2.0, 7.0, 2.0), (1.0, 7.0, 1.0)]
+    assert res.kpi_values[(2, "DEPLOYMENT_FREQUENCY", "DAILY", d("2024-03-10"))]["value"] == 7.0
+    assert res.kpi_values[(2, "CHANGE_LEAD_TIME", "WEEKLY", d("2024-03-04"))]["value"] == 21.0
+    # the week's levels: 2 a week HIGH; the 23-hour day: 7 ELITE
+    assert res.dora_scorecard[(2, "WEEKLY", d("2024-03-04"), None)][
+        "deployment_frequency_level"] == "HIGH"
+    assert res.dora_scorecard[(2, "DAILY", d("2024-03-10"), None)][
+        "deployment_frequency_level"] == "ELITE"
+    # as_of 23:30 EST on Saturday 03-09: six local days of the week have started, and
+    # deployment 3 is not finished yet -> 7 x 1 / 6 = 1.1667 -> 1.17
+    early = run_dora(seeds, [], deployments, as_of="2024-03-10T04:30:00")
+    week = early.kpi_values[(2, "DEPLOYMENT_FREQUENCY", "WEEKLY", d("2024-03-04"))]
+    assert (week["numerator"], week["denominator"], week["value"]) == (1.0, 6.0, 1.17)
+    assert week["is_complete"] is False
+
+
+def test_dora_levels_by_hand():
+    levels = benchmark_levels()
+    for kpi, value, level in [
+        ("CHANGE_LEAD_TIME", 24.0, "ELITE"), ("CHANGE_LEAD_TIME", 24.01, "HIGH"),
+        ("CHANGE_LEAD_TIME", 720.0, "MEDIUM"), ("CHANGE_LEAD_TIME", 720.01, "LOW"),
+        ("CHANGE_FAILURE_RATE", 0.0, "ELITE"), ("CHANGE_FAILURE_RATE", 15.0, "MEDIUM"),
+        ("CHANGE_FAILURE_RATE", 15.1, "LOW"),
+        ("FAILED_DEPLOYMENT_RECOVERY_TIME", 1.0, "ELITE"),
+        ("FAILED_DEPLOYMENT_RECOVERY_TIME", 168.01, "LOW"),
+        ("DEPLOYMENT_FREQUENCY", 7.0, "ELITE"), ("DEPLOYMENT_FREQUENCY", 6.99, "HIGH"),
+        ("DEPLOYMENT_FREQUENCY", 0.23, "MEDIUM"), ("DEPLOYMENT_FREQUENCY", 0.22, "LOW"),
+        ("DEPLOYMENT_FREQUENCY", 0.0, "LOW"),
+        ("CHANGE_LEAD_TIME", None, None), ("DEPLOYMENT_REWORK_RATE", 0.0, None),
+    ]:
+        assert dora_level(kpi, value, levels) == level, (kpi, value)
+    assert overall_level(["ELITE", None, "MEDIUM", "HIGH"]) == "MEDIUM"
+    assert overall_level([None, None, None, None]) is None
+    # a set read from seed rows: the same rule, with that set's thresholds
+    rows = [{"benchmark_set": "MINE", "kpi_name": "CHANGE_FAILURE_RATE", "level": level,
+             "level_rank": rank, "threshold": threshold}
+            for rank, level, threshold in ((2, "HIGH", 20.0), (1, "ELITE", 10.0),
+                                           (4, "LOW", None), (3, "MEDIUM", 30.0))]
+    mine = benchmark_levels(rows, "MINE")
+    assert [dora_level("CHANGE_FAILURE_RATE", v, mine) for v in (10.0, 15.0, 30.0, 31.0)] == [
+        "ELITE", "HIGH", "MEDIUM", "LOW"]
+
+
+def test_dora_seeds_when_shipped(seeds):
+    """Once the engine ships them: the seeds say what issue 16 says (definitions, targets
+    enabled for every tenant, the environment mapping, the DORA_2023 levels)."""
+    definitions = {r["kpi_name"]: r for r in seeds["kpi_definitions"]}
+    if not set(DORA_KPIS) <= set(definitions):
+        pytest.skip("the DORA KPIs are not in seeds/kpi_definitions.csv yet")
+    for name, values in DORA_DEFINITIONS.items():
+        row = definitions[name]
+        assert tuple(row[f] for f in DORA_DEFINITION_FIELDS) == values, name
+        assert row["is_builtin"] is True
+    targets = {r["kpi_name"]: r for r in seeds["kpi_targets"] if r["tenant_id"] is None}
+    for name, values in DORA_DEFINITIONS.items():
+        assert targets[name]["is_enabled"] is True and targets[name]["target"] == values[2]
+    mapping = production_mapping(seeds["deployment_environments"])
+    assert mapping == production_mapping(SHIPPED_DEPLOYMENT_ENVIRONMENTS)
+    assert benchmark_levels(seeds["dora_benchmarks"], "DORA_2023") == benchmark_levels()

@@ -176,7 +176,8 @@ def split_sql(cutoff: datetime) -> list[str]:
             case when finished_at >= {e} then 'IN_PROGRESS' else status end as status,
             started_at,
             case when finished_at >= {e} then null else finished_at end as finished_at,
-            commit_at
+            commit_at,
+            fixes_sr_id
         from gen.deployments
         where started_at < {e}
         order by deployment_id""",
