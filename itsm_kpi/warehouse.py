@@ -48,6 +48,8 @@ RAW_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("started_at", "timestamp"),
         ("finished_at", "timestamp"),
         ("commit_at", "timestamp"),
+        # optional in a loader's table (staging reads a missing column as null)
+        ("fixes_sr_id", "bigint"),
     ),
     "service_requests": (
         ("sr_id", "bigint"),
