@@ -303,7 +303,10 @@ def test_text_raw_tables_are_parsed_safely(warehouse: Warehouse) -> None:
         {**raw["sr_events"][0], "event_id": "9101", "sr_id": "1e3"},
         {**raw["sr_events"][0], "event_id": "9102", "event_at": "2024-03-05T25:00:00"},
     ]
-    raw["deployments"] += [{**raw["deployments"][0], "deployment_id": "12.5"}]
+    raw["deployments"] += [{**raw["deployments"][0], "deployment_id": "12.5"},
+                           # the optional fixes_sr_id parses like the other keys
+                           {**raw["deployments"][0], "deployment_id": "91",
+                            "fixes_sr_id": "SR-101"}]
     with warehouse.connect() as conn:
         cursor = conn.cursor()
         for table, ddl in TEXT_DDL.items():
@@ -320,10 +323,15 @@ def test_text_raw_tables_are_parsed_safely(warehouse: Warehouse) -> None:
         ("sr_events", "9101", "REQUEST_NOT_NUMERIC"),
         ("sr_events", "9102", "VALUE_NOT_PARSEABLE"),
         ("deployments", "12.5", "KEY_NOT_NUMERIC"),
+        ("deployments", "91", "VALUE_NOT_PARSEABLE"),
     }
     detail = warehouse.query("select rejection_detail from marts.rejected_raw_rows "
                              "where raw_key = '702'")
     assert detail == [{"rejection_detail": "values that do not parse in columns |created_at|"}]
+    detail = warehouse.query("select rejection_detail, raw_values from marts.rejected_raw_rows "
+                             "where source_table = 'deployments' and raw_key = '91'")
+    assert detail[0]["rejection_detail"] == "values that do not parse in columns |fixes_sr_id|"
+    assert '"fixes_sr_id":"SR-101"' in detail[0]["raw_values"]
 
 
 def test_dagster_shows_a_rejection_rate_check_per_raw_table(warehouse: Warehouse) -> None:

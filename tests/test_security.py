@@ -30,8 +30,15 @@ TENANTS = {1, 2, 3, 9}
 TENANT_MARTS = (
     "fct_kpi_values", "fct_kpi_values_daily", "fct_kpi_values_weekly",
     "fct_kpi_values_monthly", "kpi_scorecard", "tenant_kpi_status", "open_request_aging",
-    "fct_kpi_contributions", "fct_kpi_breakdowns",
+    "fct_kpi_contributions", "fct_kpi_breakdowns", "dora_scorecard",
 )
+# the hand fixture's targets enable the DORA KPIs too here, so dora_scorecard has values
+DORA_TARGETS = """,DEPLOYMENT_FREQUENCY,5,,,true
+,CHANGE_LEAD_TIME,24,,,true
+,CHANGE_FAILURE_RATE,15,,,true
+,FAILED_DEPLOYMENT_RECOVERY_TIME,24,,,true
+,DEPLOYMENT_REWORK_RATE,10,,,true
+"""
 
 
 @dataclass
@@ -84,6 +91,8 @@ def secured(tmp_path: Path) -> Iterator[Secured]:
     with patched_env({"KPI_READER_ROLE": reader, "KPI_TENANT_ROLE_PREFIX": prefix}):
         try:
             fixtures_hand.install(warehouse)
+            warehouse.write_file("seeds/kpi_targets.csv",
+                                 fixtures_hand.KPI_TARGETS_CSV + DORA_TARGETS)
             warehouse.build(fixtures_hand.AS_OF)
             warehouse.dbt("run-operation", "create_tenant_roles")
             yield state
@@ -108,11 +117,12 @@ def assert_isolated(secured: Secured) -> None:
     tenant_2 = secured.login(f"{secured.prefix}2")
     everyone = secured.login(f"{secured.prefix}all")
 
-    # the reader role reads the marts: the shared catalogue whole (7 built-in KPIs) ...
+    # the reader role reads the marts: the shared catalogue whole (12 built-in KPIs) ...
     kpis = secured.rows_as(reader_only, "select kpi_name from marts.dim_kpi")
     assert {row[0] for row in kpis} == {
         "MTTR", "MTTR_MEDIAN", "MTTR_P90", "FCR", "SLA_COMPLIANCE", "SR_BACKLOG",
-        "DEPLOY_SUCCESS_RATE"
+        "DEPLOY_SUCCESS_RATE", "DEPLOYMENT_FREQUENCY", "CHANGE_LEAD_TIME",
+        "CHANGE_FAILURE_RATE", "FAILED_DEPLOYMENT_RECOVERY_TIME", "DEPLOYMENT_REWORK_RATE",
     }
     # ... but without a tenant role no tenant's rows
     for mart in TENANT_MARTS:

@@ -21,6 +21,8 @@ SEED_TESTS = {
     "assert_sla_resolution_hours_are_positive",
     "assert_sla_policies_are_unique_per_tenant_request_type_priority",
     "assert_tenant_timezones_are_known",
+    "assert_deployment_environments_are_unique",
+    "assert_elapsed_days_kpis_are_ratios",
 }
 
 
@@ -40,6 +42,9 @@ def seed_build(warehouse: Warehouse, seed: str | None = None, content: str = "")
     warehouse.write_file("seeds/tenants.csv", fixtures_hand.TENANTS_CSV)
     warehouse.write_file("seeds/kpi_targets.csv", fixtures_hand.KPI_TARGETS_CSV)
     warehouse.write_file("seeds/sla_policies.csv", fixtures_hand.SLA_POLICIES_CSV)
+    for shipped in ("deployment_environments", "kpi_definitions"):
+        warehouse.write_file(f"seeds/{shipped}.csv",
+                             (Warehouse.seed_dir() / f"{shipped}.csv").read_text())
     if seed is not None:
         warehouse.write_file(f"seeds/{seed}.csv", content)
     return warehouse.dbt(*SEEDS_AND_THEIR_TESTS, as_of=fixtures_hand.AS_OF,
@@ -95,6 +100,21 @@ BAD_SEEDS = [
     pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + "1,SERVICE_REQUEST,P3,12,true\n",
                  "assert_sla_policies_are_unique_per_tenant_request_type_priority", 1,
                  id="duplicate-tenant-sla-policy"),
+    # ' Prod ' is the shipped prod row (environments match trimmed, case-insensitively)
+    pytest.param("deployment_environments",
+                 "tenant_id,environment,is_production\n,production,true\n,prod,true\n, Prod ,false\n",
+                 "assert_deployment_environments_are_unique", 1,
+                 id="duplicate-default-environment"),
+    pytest.param("deployment_environments",
+                 "tenant_id,environment,is_production\n,production,true\n2,staging,true\n2,STAGING,false\n",
+                 "assert_deployment_environments_are_unique", 1,
+                 id="duplicate-tenant-environment"),
+    pytest.param("kpi_definitions",
+                 # CHANGE_LEAD_TIME (the first PERCENTILE DORA row) made ELAPSED_DAYS
+                 (Warehouse.seed_dir() / "kpi_definitions.csv").read_text().replace(
+                     ",PERCENTILE,0.5,1,2,95,80,1.2,true,,SERVICE",
+                     ",PERCENTILE,0.5,1,2,95,80,1.2,true,ELAPSED_DAYS,SERVICE", 1),
+                 "assert_elapsed_days_kpis_are_ratios", 1, id="elapsed-days-percentile"),
 ]
 
 

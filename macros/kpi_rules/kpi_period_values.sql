@@ -8,7 +8,14 @@
     tenant's target of the period, the KPI's rounding and lights; a slice only groups its
     measurements by two more keys. A slice exists when one of its measurements falls in
     the period (STOCK: when its level at the period's cutoff is above 0, a request with
-    that value open); a tenant row exists for every enabled KPI and recomputed period. -#}
+    that value open); a tenant row exists for every enabled KPI and recomputed period.
+    A KPI's `breakdowns` (kpi_definitions, `|`-separated) restricts its slices to those
+    breakdowns (blank: every breakdown of what it measures). A RATIO KPI whose
+    `denominator_basis` is ELAPSED_DAYS (DEPLOYMENT_FREQUENCY) takes as denominator the
+    number of local days of the period that start before as_of, not its measurements'
+    denominators: for a tenant with at least one measurement of the KPI (by as_of), every
+    period has a value (0 without a measurement in it); without any, the denominator is 0
+    (no value). A slice keeps the tenant's denominator: only numerators add up. -#}
 {% macro kpi_period_values(grains=['DAILY', 'WEEKLY', 'MONTHLY'], by_breakdown=false) -%}
 {%- set slice_columns = ['breakdown', 'breakdown_value'] if by_breakdown else [] -%}
 {%- set slice_keys = 'breakdown, breakdown_value,' if by_breakdown else '' -%}
@@ -26,6 +33,15 @@ definitions as (
 
 targets as (
     select * from {{ ref('kpi_targets') }}
+),
+
+elapsed_days_tenants as (
+    -- ELAPSED_DAYS KPIs: the tenants with at least one measurement of the KPI (by as_of)
+    select distinct measurements.tenant_id, measurements.kpi_name
+    from {{ ref('int_kpi__measurements') }} as measurements
+    where measurements.kpi_name in (
+        select kpi_name from definitions where denominator_basis = 'ELAPSED_DAYS'
+    )
 ),
 
 
@@ -365,6 +381,21 @@ targets as (
                 then cast(coalesce({{ g }}_sums.numerator, 0) as double precision)
         end as numerator,
         case
+            when definitions.aggregation = 'RATIO' and definitions.denominator_basis = 'ELAPSED_DAYS'
+                then cast(case
+                    when elapsed_days_tenants.tenant_id is null then 0
+                    when {{ g }}_recomputed_periods.is_complete
+                        then {{ dbt.datediff(g ~ '_recomputed_periods.period_start', g ~ '_recomputed_periods.period_end', 'day') }}
+                    -- the current period: its days up to the one holding as_of, that one
+                    -- included unless as_of is its very start (local midnight)
+                    else {{ dbt.datediff(g ~ '_recomputed_periods.period_start', 'cast(' ~ utc_to_local(as_of_timestamp(), g ~ '_recomputed_periods.timezone') ~ ' as date)', 'day') }}
+                        + case
+                            when {{ utc_to_local(as_of_timestamp(), g ~ '_recomputed_periods.timezone') }}
+                                > cast(cast({{ utc_to_local(as_of_timestamp(), g ~ '_recomputed_periods.timezone') }} as date) as timestamp)
+                                then 1
+                            else 0
+                        end
+                end as double precision)
             when definitions.aggregation = 'RATIO'
                 then cast(coalesce({{ g }}_sums.denominator, 0) as double precision)
             when definitions.aggregation = 'PERCENTILE'
@@ -387,6 +418,14 @@ targets as (
         {%- endif %}
     inner join definitions
         on {{ g }}_ranked_targets.kpi_name = definitions.kpi_name
+        {%- if by_breakdown %}
+        -- a KPI's own breakdowns (kpi_definitions.breakdowns, blank: all of its subject's)
+        and (
+            nullif(trim(definitions.breakdowns), '') is null
+            or '|' || replace(upper(definitions.breakdowns), ' ', '') || '|'
+                like '%|' || {{ g }}_slices.breakdown || '|%'
+        )
+        {%- endif %}
     left join {{ g }}_sums
         on {{ g }}_recomputed_periods.tenant_id = {{ g }}_sums.tenant_id
         and {{ g }}_ranked_targets.kpi_name = {{ g }}_sums.kpi_name
@@ -408,6 +447,9 @@ targets as (
         {%- for column in slice_columns %}
         and {{ g }}_slices.{{ column }} = {{ g }}_stock_levels.{{ column }}
         {%- endfor %}
+    left join elapsed_days_tenants
+        on {{ g }}_recomputed_periods.tenant_id = elapsed_days_tenants.tenant_id
+        and {{ g }}_ranked_targets.kpi_name = elapsed_days_tenants.kpi_name
 ),
 {%- endfor %}
 

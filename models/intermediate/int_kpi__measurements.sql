@@ -54,6 +54,14 @@ deployment_measurements as (
         measurement_key, deployment_id, tenant_id, kpi_name, measured_at, numerator,
         denominator, service, environment
     from {{ ref('int_kpi__deploy_success_rate') }}
+    {%- for dora_kpi in ['deployment_frequency', 'change_lead_time', 'change_failure_rate',
+        'failed_deployment_recovery_time', 'deployment_rework_rate'] %}
+    union all
+    select
+        measurement_key, deployment_id, tenant_id, kpi_name, measured_at, numerator,
+        denominator, service, environment
+    from {{ ref('int_kpi__' ~ dora_kpi) }}
+    {%- endfor %}
 ),
 
 custom_measurements as (

@@ -3,7 +3,7 @@
 -- among the rows passing them, one row per deployment_id: the latest finished_at (a
 -- running copy loses to a finished one), then the smallest raw text; the others are
 -- DUPLICATE_KEY.
-{%- set raw_columns = ['deployment_id', 'tenant_id', 'service', 'environment', 'status', 'started_at', 'finished_at', 'commit_at'] %}
+{%- set raw_columns = ['deployment_id', 'tenant_id', 'service', 'environment', 'status', 'started_at', 'finished_at', 'commit_at', 'fixes_sr_id'] %}
 with
 
 deployments as (
@@ -97,6 +97,7 @@ final as (
         -- keys
         deployment_id,
         tenant_id,
+        fixes_sr_id,
         -- attributes
         service,
         environment,

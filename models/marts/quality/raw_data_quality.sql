@@ -32,7 +32,8 @@ rejected_counts as (
 ),
 
 flagged_counts as (
-    select source_table, count(*) as flagged_rows
+    -- a row flagged for two reasons is one flagged row
+    select source_table, count(distinct raw_key) as flagged_rows
     from {{ ref('flagged_raw_rows') }}
     group by source_table
 ),
