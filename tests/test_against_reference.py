@@ -584,7 +584,8 @@ def test_windowed_drill_down_and_breakdowns_equal_a_full_build(engine, built,
     """The next day's windowed run (Dagster's daily partition, through the env, with the
     default lookback) rewrites only the rows of the requests it reprocesses (and the
     deployments) in fct_kpi_contributions, only the periods overlapping the window in
-    fct_kpi_breakdowns, and leaves exactly the rows of a full build of the same as_of."""
+    fct_kpi_breakdowns, and leaves exactly the rows of a full build of the same as_of,
+    but for the known limit of CHANGE_FAILURE_RATE's periods before the window."""
     warehouse = get_built(built, engine, tmp_path_factory)
     marts = ("fct_kpi_contributions", "fct_kpi_breakdowns")
     selection = ("--select", "+fct_kpi_contributions", "+fct_kpi_breakdowns")
@@ -620,8 +621,23 @@ def test_windowed_drill_down_and_breakdowns_equal_a_full_build(engine, built,
         assert windowed[table] != before[table], table  # the day brought changes
     warehouse.dbt("run", *selection, as_of=next_day.strftime("%Y-%m-%dT%H:%M:%SZ"),
                   variables=VARS)
-    for table in marts:
-        assert windowed[table] == stored(table), table
+    full = {table: stored(table) for table in marts}
+    assert windowed["fct_kpi_contributions"] == full["fct_kpi_contributions"]
+
+    # The known limit (README, DORA): a late incident naming an older deployment changes
+    # that deployment's CHANGE_FAILURE_RATE period, and a windowed run recomputes only
+    # the periods overlapping its window; a period that ended before it keeps its value
+    # until a run whose window covers it (or a full refresh). Those rows, and only those,
+    # may differ from the full build. (Breakdown row: tenant_id, kpi_name, grain,
+    # period_start, breakdown, breakdown_value, period_end, ...)
+    def stale_allowed(row: tuple) -> bool:
+        return row[1] == "CHANGE_FAILURE_RATE" and row[6] <= next_day.date() - timedelta(days=2)
+
+    differing = set(windowed["fct_kpi_breakdowns"]) ^ set(full["fct_kpi_breakdowns"])
+    assert all(stale_allowed(row) for row in differing), sorted(
+        row for row in differing if not stale_allowed(row))[:5]
+    assert ([row for row in windowed["fct_kpi_breakdowns"] if not stale_allowed(row)]
+            == [row for row in full["fct_kpi_breakdowns"] if not stale_allowed(row)])
 
 
 # -- the breakdowns, worked by hand ----------------------------------------------------
