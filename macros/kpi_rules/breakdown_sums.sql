@@ -61,16 +61,10 @@
             select
                 measurements.tenant_id,
                 measurements.kpi_name,
-                case
-                    when measurements.sr_id is not null then 'REQUEST'
-                    when measurements.deployment_id is not null then 'DEPLOYMENT'
-                end as subject,
                 {%- if period_expression %}
                 {{ period_expression }} as period_start,
                 {%- endif %}
-                {%- for column, breakdown in attributes %}
-                coalesce(nullif(trim(measurements.{{ column }}), ''), '(none)') as {{ column }},
-                {%- endfor %}
+                {{ sliced_measurement_columns(slices) }}
                 measurements.numerator,
                 measurements.denominator
             {{ from_where }}

@@ -124,14 +124,8 @@ elapsed_days_tenants as (
     select
         measurements.tenant_id,
         measurements.kpi_name,
-        case
-            when measurements.sr_id is not null then 'REQUEST'
-            when measurements.deployment_id is not null then 'DEPLOYMENT'
-        end as subject,
         {{ measured_period }} as period_start,
-        {%- for column in slices | map(attribute=2) | unique %}
-        coalesce(nullif(trim(measurements.{{ column }}), ''), '(none)') as {{ column }},
-        {%- endfor %}
+        {{ sliced_measurement_columns(slices) }}
         measurements.numerator,
         definitions.percentile
     from {{ measurements_read }}
