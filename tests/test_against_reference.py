@@ -200,8 +200,10 @@ def test_contributions_match_reference(engine, built, expected, raw, tmp_path_fa
         assert (got["local_date"], got["week_start"], got["month_start"]) == (
             day, period_start_of(day, "WEEKLY"), period_start_of(day, "MONTHLY")), key
         if key[1] == "DEPLOYMENT_FREQUENCY":
-            # one deployment over no denominator of its own (the period's is its local days)
-            assert (got["numerator"], got["denominator"]) == (1.0, None), key
+            # one finished deployment over no denominator of its own (the period's is its
+            # local days): it counts 1 when DEPLOYED, 0 when it failed or was rolled back
+            counted = 1.0 if raw_code(deployments[key[2][1]]["status"]) == "DEPLOYED" else 0.0
+            assert (got["numerator"], got["denominator"]) == (counted, None), key
         elif aggregation[key[1]] == "PERCENTILE":
             # the values ranked: no numerator, each counts once in the denominator
             assert close(normalise(got["measured_value"]), normalise(want["measured_value"])), key
@@ -425,6 +427,9 @@ def test_flow_breakdowns_match_their_contributions(engine, built, tmp_path_facto
             for breakdown, attribute in breakdowns_of(row["kpi_name"]).items():
                 groups[(row["tenant_id"], row["kpi_name"], grain, row[column], breakdown,
                         breakdown_value(row[attribute]))].append(row)
+    # a frequency slice exists with a DEPLOYED deployment in it (a rolled-back one is 0)
+    groups = {key: rows for key, rows in groups.items()
+              if key[1] != "DEPLOYMENT_FREQUENCY" or any(r["numerator"] > 0 for r in rows)}
     actual = {
         (r["tenant_id"], r["kpi_name"], r["grain"], r["period_start"], r["breakdown"],
          r["breakdown_value"]): r

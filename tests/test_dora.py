@@ -30,6 +30,10 @@ Tenant 2 (America/New_York; DST starts Sunday 10 March, 02:00 local; its own row
   D203 production pay DEPLOYED finished 03-11 03:30 UTC = Sun 10 Mar 23:30 EDT (DST week)
   D204 prod pay DEPLOYED: not production for tenant 2
 Tenant 3 (UTC): one staging deployment only: NO_DATA for the five KPIs.
+Tenant 4 (UTC): D401 production web ROLLED_BACK finished 03-05 10:00 and D402 production
+  db FAILED finished 03-06 10:00, nothing DEPLOYED: it has finished production
+  deployments, so every period has a frequency, 0 (not NO_DATA); its change failure rate
+  is 1 of 1 (D402 FAILED is not in it).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ TENANTS_CSV = """tenant_id,tenant_name,timezone
 1,Utc Shop,UTC
 2,New York,America/New_York
 3,Staging Only,UTC
+4,Rolled Back,UTC
 """
 
 ENVIRONMENTS_CSV = """tenant_id,environment,is_production
@@ -105,6 +110,9 @@ DEPLOYMENTS = [
          "2024-03-07 09:00"),
     _dep(301, 3, "app", "staging", "DEPLOYED", "2024-03-01 10:00", "2024-03-01 11:00",
          "2024-03-01 09:00"),
+    _dep(401, 4, "web", "production", "ROLLED_BACK", "2024-03-05 09:00", "2024-03-05 10:00",
+         "2024-03-05 08:00"),
+    _dep(402, 4, "db", "production", "FAILED", "2024-03-06 09:00", "2024-03-06 10:00"),
 ]
 
 SERVICE_REQUESTS = [
@@ -201,6 +209,17 @@ EXPECTED = {
     (3, "FAILED_DEPLOYMENT_RECOVERY_TIME", "MONTHLY", D("2024-03-01")):
         (None, None, 0.0, None, "NO_DATA"),
     (3, "DEPLOYMENT_REWORK_RATE", "MONTHLY", D("2024-03-01")): (None, 0.0, 0.0, None, "NO_DATA"),
+    # tenant 4: finished production deployments, none DEPLOYED: a frequency of 0 in every
+    # period (0 / 5 = 0.0 % RED), over the days started (15 in March, 7 in a whole week)
+    (4, "DEPLOYMENT_FREQUENCY", "MONTHLY", D("2024-03-01")): (0.0, 0.0, 15.0, 0.0, "RED"),
+    (4, "DEPLOYMENT_FREQUENCY", "WEEKLY", D("2024-03-04")): (0.0, 0.0, 7.0, 0.0, "RED"),
+    (4, "DEPLOYMENT_FREQUENCY", "DAILY", D("2024-03-05")): (0.0, 0.0, 1.0, 0.0, "RED"),
+    # D401 rolled back, 1 of 1 (D402 FAILED is neither DEPLOYED nor ROLLED_BACK): 100.0,
+    # 15 / 100 = 15.0 % RED
+    (4, "CHANGE_FAILURE_RATE", "MONTHLY", D("2024-03-01")): (100.0, 1.0, 1.0, 15.0, "RED"),
+    # nothing DEPLOYED: no lead time, no rework rate
+    (4, "CHANGE_LEAD_TIME", "MONTHLY", D("2024-03-01")): (None, None, 0.0, None, "NO_DATA"),
+    (4, "DEPLOYMENT_REWORK_RATE", "MONTHLY", D("2024-03-01")): (None, 0.0, 0.0, None, "NO_DATA"),
 }
 
 
@@ -310,6 +329,13 @@ SCORECARD = {
     # no value, no level
     (3, "MONTHLY", D("2024-03-01"), None): (
         None, None, None, None, None, None, None, None, None, None),
+    # 0.00 a week: LOW (the catch-all); 100.0 LOW; worst LOW
+    (4, "MONTHLY", D("2024-03-01"), None): (
+        0.0, None, 100.0, None, None, "LOW", None, "LOW", None, "LOW"),
+    # web: D401's failure rate; no frequency row (nothing DEPLOYED); db (D402 FAILED) has
+    # a measurement in none of the rates: no row
+    (4, "MONTHLY", D("2024-03-01"), "web"): (
+        None, None, 100.0, None, None, None, None, "LOW", None, "LOW"),
 }
 
 
@@ -328,6 +354,7 @@ def test_dora_scorecard(dora: Warehouse) -> None:
     assert sorted(s for (t, g, p, s) in found if t == 1 and g == "MONTHLY"
                   and p == D("2024-03-01") and s is not None) == ["api", "web"]
     assert not [k for k in found if k[0] == 3 and k[3] is not None]
+    assert sorted(s for (t, g, p, s) in found if t == 4 and s is not None) == ["web"] * 3
     march = found[(1, "MONTHLY", D("2024-03-01"), None)]
     assert (march["period_end"], march["is_complete"]) == (D("2024-04-01"), False)
     assert found[(2, "WEEKLY", D("2024-03-04"), None)]["is_complete"] is True

@@ -15,7 +15,9 @@
     number of local days of the period that start before as_of, not its measurements'
     denominators: for a tenant with at least one measurement of the KPI (by as_of), every
     period has a value (0 without a measurement in it); without any, the denominator is 0
-    (no value). A slice keeps the tenant's denominator: only numerators add up. -#}
+    (no value). A slice keeps the tenant's denominator: only numerators add up, and it
+    exists only when its numerator is above 0 (DEPLOYMENT_FREQUENCY: a DEPLOYED
+    deployment in it; a rolled-back one measures 0). -#}
 {% macro kpi_period_values(grains=['DAILY', 'WEEKLY', 'MONTHLY'], by_breakdown=false) -%}
 {%- set slice_columns = ['breakdown', 'breakdown_value'] if by_breakdown else [] -%}
 {%- set slice_keys = 'breakdown, breakdown_value,' if by_breakdown else '' -%}
@@ -336,6 +338,10 @@ elapsed_days_tenants as (
     inner join definitions
         on {{ g }}_sums.kpi_name = definitions.kpi_name
     where definitions.aggregation in ('RATIO', 'SUM')
+        -- ELAPSED_DAYS: a slice counts at least one (a measurement of 0 only makes its
+        -- tenant one with a value in every period)
+        and (coalesce(definitions.denominator_basis, '') <> 'ELAPSED_DAYS'
+            or {{ g }}_sums.numerator > 0)
     union all
     select tenant_id, kpi_name, breakdown, breakdown_value, period_start
     from {{ g }}_percentiles

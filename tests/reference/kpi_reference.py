@@ -505,8 +505,11 @@ def _dora_deployment_measurements(production: dict[int, dict], causes: dict[int,
         if finished is None or finished > as_of:
             continue
         key, service = ("deployment", deployment_id), d.get("service")
+        if status in FINISHED_DEPLOYMENT_STATUSES:
+            # every finished one is measured (the tenant has a frequency), DEPLOYED counts
+            yield (tid, "DEPLOYMENT_FREQUENCY", finished, 1.0 if status == "DEPLOYED" else 0.0,
+                   key, service)
         if status == "DEPLOYED":
-            yield tid, "DEPLOYMENT_FREQUENCY", finished, 1.0, key, service
             committed = _naive_utc(d.get("commit_at"))
             if committed is not None and committed <= finished:
                 yield (tid, "CHANGE_LEAD_TIME", finished, hours_between(committed, finished),
@@ -700,7 +703,8 @@ def compute(
                   if is_production(environments, d["tenant_id"], d.get("environment"))}
     # the tenants whose DORA KPIs have values: a production deployment finished by as_of
     dora_tenants = {d["tenant_id"] for d in production.values()
-                    if d["finished_at"] is not None and d["finished_at"] <= as_of}
+                    if d["finished_at"] is not None and d["finished_at"] <= as_of
+                    and d.get("status") in FINISHED_DEPLOYMENT_STATUSES}
 
     # ---- tenants with activity, clocks and periods ------------------------------------
     first_activity: dict[int, datetime] = {}
@@ -838,6 +842,8 @@ def compute(
         if kpi not in definitions:
             continue  # the model side measures only defined KPIs
         add_flow(tid, kpi, measured_at, value, key)
+        if kpi == "DEPLOYMENT_FREQUENCY" and value == 0:
+            continue  # a service's frequency row needs a DEPLOYED deployment
         day = clocks[tid].local_day(measured_at)
         for grain in GRAINS:
             slot = service_flow[(tid, kpi, grain, period_start_of(day, grain),

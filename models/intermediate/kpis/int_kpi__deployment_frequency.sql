@@ -1,5 +1,8 @@
--- DEPLOYMENT_FREQUENCY measurements: one per production deployment with status DEPLOYED
--- finished by as_of, at its finished_at; numerator = 1, denominator null: the KPI's
+-- DEPLOYMENT_FREQUENCY measurements: one per finished production deployment (DEPLOYED,
+-- FAILED or ROLLED_BACK) finished by as_of, at its finished_at; numerator = 1 when it was
+-- DEPLOYED, else 0 (it counts no deployment, but makes the tenant one whose every period
+-- has a frequency: 0 is a value, NO_DATA is for a tenant with no finished production
+-- deployment by as_of; a slice exists only with a deployment counted). Denominator null: the KPI's
 -- denominator is not a count of measurements but the local days of the period that start
 -- before as_of (kpi_definitions.denominator_basis = ELAPSED_DAYS, macro kpi_period_values),
 -- so value = 7 x deployments / days. With the deployment's service and environment.
@@ -17,12 +20,13 @@ final as (
         tenant_id,
         cast('DEPLOYMENT_FREQUENCY' as {{ dbt.type_string() }}) as kpi_name,
         finished_at as measured_at,
-        cast(1.0 as double precision) as numerator,
+        cast(case when status = 'DEPLOYED' then 1.0 else 0.0 end as double precision)
+            as numerator,
         cast(null as double precision) as denominator,
         service,
         environment
     from deployments
-    where status = 'DEPLOYED'
+    where status in ('DEPLOYED', 'FAILED', 'ROLLED_BACK')
         and finished_at <= {{ as_of_timestamp() }}
 )
 
