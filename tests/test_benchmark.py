@@ -89,11 +89,18 @@ def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
         for engine, result in results.items():
             assert set(MEASUREMENTS) <= set(result), engine
             assert f"smoke {engine}" in report
+            assert "DORA nodes: " in report
             assert result["data"]["split_check"]["ok"]
             assert result["data"]["late_events"] > 0
             assert result["data"]["rows"]["delta"]["service_requests"] > 0
             full = result["full_build"]
             assert full["seconds"] > 0 and full["peak_rss_mb"] > 0 and full["top_nodes"]
+            # the DORA nodes apart: the nine models (production deployments, attribution,
+            # recoveries, the five measurements, dora_scorecard) and their data tests
+            dora = full["groups"]["DORA"]
+            assert dora["node_count"] > 9 and 0 < dora["node_seconds_sum"] < full[
+                "node_seconds_sum"]
+            assert result["incremental"]["groups"]["DORA"]["node_count"] > 0
             # one day's scheduled work: kpi_daily_job's one dbt build (then the report)
             assert [step["label"] for step in result["incremental"]["steps"]] == [
                 "incremental: dbt build window"]

@@ -377,6 +377,22 @@ def test_other_benchmark_set(dora: Warehouse) -> None:
         dora.dbt("run", "--select", "dora_scorecard", as_of=AS_OF, variables=WINDOW)
 
 
+def test_dim_kpi_says_how_the_dora_kpis_count(dora: Warehouse) -> None:
+    rows = {r["kpi_name"]: (r["aggregation"], r["denominator_basis"], r["breakdowns"])
+            for r in dora.query("select * from marts.dim_kpi")}
+    # the issue's definitions: two ratios over measurements, one over elapsed days, two
+    # medians; all five break down by SERVICE only
+    assert {k: rows[k] for k in DORA_KPIS} == {
+        "DEPLOYMENT_FREQUENCY": ("RATIO", "ELAPSED_DAYS", "SERVICE"),
+        "CHANGE_LEAD_TIME": ("PERCENTILE", None, "SERVICE"),
+        "CHANGE_FAILURE_RATE": ("RATIO", "MEASUREMENTS", "SERVICE"),
+        "FAILED_DEPLOYMENT_RECOVERY_TIME": ("PERCENTILE", None, "SERVICE"),
+        "DEPLOYMENT_REWORK_RATE": ("RATIO", "MEASUREMENTS", "SERVICE"),
+    }
+    # a KPI of the web app: a ratio over its measurements, every breakdown of a request
+    assert rows["FCR"] == ("RATIO", "MEASUREMENTS", None)
+
+
 def test_raw_table_without_fixes_sr_id(dora: Warehouse) -> None:
     """A loader's raw table without the optional column: staging reads it as null. Runs
     last in the module: it changes the raw table and rebuilds the deployments' models."""

@@ -26,6 +26,13 @@ CUTOFF = DEFAULT_END - timedelta(days=1)
 LATE_EVENT_DAYS = 2  # late events: held back from the last days before E
 LATE_EVENT_MODULO = 50  # one event in 50 of those days (2 %) arrives late
 TOP_NODES = 15
+# named groups of nodes whose cost a run reports apart (summed seconds, count, slowest):
+# a node belongs to a group when its unique id matches the pattern
+COST_GROUPS = {
+    "DORA": (r"\.(int_deployments__production|int_incidents__deployment_\w+"
+             r"|int_kpi__(deployment_frequency|change_lead_time|change_failure_rate"
+             r"|failed_deployment_recovery_time|deployment_rework_rate)|dora_scorecard)\b"),
+}
 FLOOR_RUNS = 3
 FLOAT_TOLERANCE = 1e-9  # relative, floor vs. engine
 # the periods a windowed run recomputes start `lookback_days` before its window: the

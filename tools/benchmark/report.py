@@ -239,6 +239,7 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
                       "", "| node | seconds |", "|---|---:|"]
             lines += [f"| {short_node(n['node'])} | {n['seconds']:.2f} |"
                       for n in full["top_nodes"]]
+            lines += group_lines(full)
             lines.append("")
         incremental = r.get("incremental")
         if incremental:
@@ -246,6 +247,7 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
                       "| step | node | seconds |", "|---|---|---:|"]
             lines += [f"| {n['step']} | {short_node(n['node'])} | {n['seconds']:.2f} |"
                       for n in incremental["top_nodes"]]
+            lines += group_lines(incremental)
             lines.append("")
         if r.get("error_finished_nodes"):
             lines += ["The failed run's slowest finished nodes:", "",
@@ -266,3 +268,15 @@ def write_report(out: Path, markdown: Path) -> None:
 
 
 # --- command line ----------------------------------------------------------------------
+
+
+def group_lines(run: dict[str, Any]) -> list[str]:
+    """The run's node groups (config.COST_GROUPS), one sentence each; none in older JSON."""
+    lines = []
+    for name, group in (run.get("groups") or {}).items():
+        slowest = ", ".join(f"{short_node(n['node'])} {n['seconds']:.2f} s"
+                            for n in group["top_nodes"])
+        lines += ["", f"{name} nodes: {group['node_count']}, {fmt_s(group['node_seconds_sum'])} "
+                      f"of the {fmt_s(run['node_seconds_sum'])} summed over nodes"
+                  + (f" (slowest: {slowest})" if slowest else "") + "."]
+    return lines

@@ -16,7 +16,7 @@ from dagster_dbt import DbtProject
 
 from itsm_kpi.environment import patched_env
 from tools import jobs
-from tools.benchmark.config import TOP_NODES, BenchmarkError
+from tools.benchmark.config import COST_GROUPS, TOP_NODES, BenchmarkError
 from tools.benchmark.data import BenchDatabase
 from tools.benchmark.processes import Child, ChildMonitor, load_average
 from tools.jobs import iso
@@ -93,6 +93,7 @@ class Runner:
             "step_retries": run.step_retries,
             "steps": [step_summary(step, monitor) for step in run.steps],
             "top_nodes": finished[:TOP_NODES],
+            "groups": cost_groups(run.nodes),
         }, run
 
     def dbt(self, label: str, args: list[str], as_of: datetime) -> dict[str, Any]:
@@ -130,6 +131,20 @@ def step_summary(step: jobs.Step, monitor: ChildMonitor) -> dict[str, Any]:
         "node_seconds_sum": round(sum(node.seconds for node in step.nodes), 3),
         "top_nodes": node_list(step.nodes)[:TOP_NODES],
     }
+
+
+def cost_groups(nodes: list[jobs.Node]) -> dict[str, dict[str, Any]]:
+    """Per group of config.COST_GROUPS: its nodes' count, summed seconds and the slowest
+    three (tests included: a group's models and their data tests)."""
+    groups = {}
+    for name, pattern in COST_GROUPS.items():
+        members = [node for node in nodes if re.search(pattern, node.unique_id)]
+        groups[name] = {
+            "node_count": len(members),
+            "node_seconds_sum": round(sum(node.seconds for node in members), 3),
+            "top_nodes": node_list(members)[:3],
+        }
+    return groups
 
 
 def node_list(nodes: list[jobs.Node]) -> list[dict[str, Any]]:

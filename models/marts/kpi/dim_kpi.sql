@@ -23,6 +23,15 @@ final as (
         cast(percentile as double precision) as percentile,
         cast(value_multiplier as double precision) as value_multiplier,
         cast(value_decimals as integer) as value_decimals,
+        -- a RATIO's denominator: MEASUREMENTS (the sum of its measurements' denominators)
+        -- or ELAPSED_DAYS (the local days of the period started before as_of)
+        cast(case
+            when aggregation = 'RATIO'
+                then coalesce(nullif(upper(trim(denominator_basis)), ''), 'MEASUREMENTS')
+        end as {{ dbt.type_string() }}) as denominator_basis,
+        -- the breakdowns of fct_kpi_breakdowns it has (null: every one of its subject's)
+        cast(nullif(replace(upper(breakdowns), ' ', ''), '') as {{ dbt.type_string() }})
+            as breakdowns,
         cast(coalesce(green_threshold_pct, 95.0) as double precision) as green_threshold_pct,
         cast(coalesce(yellow_threshold_pct, 80.0) as double precision) as yellow_threshold_pct,
         cast(coalesce(lower_better_yellow_ratio, 1.2) as double precision) as lower_better_yellow_ratio,
