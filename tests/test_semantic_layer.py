@@ -1,8 +1,10 @@
 """The semantic layer (models/marts/semantic/): dbt parse validates it and writes a
-metric per built-in KPI and the scorecard saved queries into target/semantic_manifest.json;
-MetricFlow's `mf query` on the hand-made data set (fixtures_hand.py), on DuckDB and
-PostgreSQL, gives the values worked out by hand in test_kpis_by_hand.py and those
-recomputed here from fct_kpi_values' numerators and denominators."""
+metric per built-in KPI (but the percentiles) and the scorecard saved queries into
+target/semantic_manifest.json; MetricFlow's `mf query` on the hand-made data set
+(fixtures_hand.py, plus the three additive DORA KPIs enabled and a tenant 4 with
+deployments, an incident one caused and a deployment fixing it), on DuckDB and
+PostgreSQL, gives the values worked out by hand here and in test_kpis_by_hand.py, and
+those recomputed here from fct_kpi_values' numerators and denominators."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from typing import Any
 import fixtures_hand
 import pytest
 import test_kpis_by_hand as by_hand
-from harness import ENGINES, REPO_ROOT, Warehouse, normalise
+from harness import ENGINES, REPO_ROOT, Warehouse, normalise, ts
 
 D = date.fromisoformat
 BUILTIN_METRICS = {  # kpi_name: metric in fct_kpi_values.value's unit
@@ -32,25 +34,89 @@ BUILTIN_METRICS = {  # kpi_name: metric in fct_kpi_values.value's unit
     "SLA_COMPLIANCE": "sla_compliance_pct",
     "SR_BACKLOG": "sr_backlog",
     "DEPLOY_SUCCESS_RATE": "deploy_success_rate_pct",
+    "DEPLOYMENT_FREQUENCY": "deployment_frequency",
+    "CHANGE_FAILURE_RATE": "change_failure_rate_pct",
+    "DEPLOYMENT_REWORK_RATE": "deployment_rework_rate_pct",
 }
-RATIO_KPIS = ("MTTR", "FCR", "SLA_COMPLIANCE", "DEPLOY_SUCCESS_RATE")
-MULTIPLIER = {"MTTR": 1.0, "FCR": 100.0, "SLA_COMPLIANCE": 100.0, "DEPLOY_SUCCESS_RATE": 100.0}
+# the ratios of their measurements' sums; DEPLOYMENT_FREQUENCY's denominator is days
+RATIO_KPIS = ("MTTR", "FCR", "SLA_COMPLIANCE", "DEPLOY_SUCCESS_RATE", "CHANGE_FAILURE_RATE",
+              "DEPLOYMENT_REWORK_RATE")
+FREQUENCY = "DEPLOYMENT_FREQUENCY"
+MULTIPLIER = {"MTTR": 1.0, "FCR": 100.0, "SLA_COMPLIANCE": 100.0, "DEPLOY_SUCCESS_RATE": 100.0,
+              "CHANGE_FAILURE_RATE": 100.0, "DEPLOYMENT_REWORK_RATE": 100.0, FREQUENCY: 7.0}
+# the ratio metrics' own names (kpi_numerator / kpi_denominator of one KPI)
+RATIO_METRICS = {
+    "MTTR": "mttr",
+    "FCR": "fcr",
+    "SLA_COMPLIANCE": "sla_compliance",
+    "DEPLOY_SUCCESS_RATE": "deploy_success_rate",
+    "CHANGE_FAILURE_RATE": "change_failure_rate",
+    "DEPLOYMENT_REWORK_RATE": "deployment_rework_rate",
+    FREQUENCY: "deployments_per_day",
+}
 # the breakdown and rolling metrics (semantic model kpi_contributions)
 BREAKDOWN_METRICS = {
     "MTTR": "mttr_breakdown",
     "FCR": "fcr_pct_breakdown",
     "SLA_COMPLIANCE": "sla_compliance_pct_breakdown",
     "DEPLOY_SUCCESS_RATE": "deploy_success_rate_pct_breakdown",
+    "CHANGE_FAILURE_RATE": "change_failure_rate_pct_breakdown",
+    "DEPLOYMENT_REWORK_RATE": "deployment_rework_rate_pct_breakdown",
 }
 ROLLING_METRICS = {
     "MTTR": "mttr_rolling_{days}d",
     "FCR": "fcr_pct_rolling_{days}d",
     "SLA_COMPLIANCE": "sla_compliance_pct_rolling_{days}d",
     "DEPLOY_SUCCESS_RATE": "deploy_success_rate_pct_rolling_{days}d",
+    "CHANGE_FAILURE_RATE": "change_failure_rate_pct_rolling_{days}d",
+    "DEPLOYMENT_REWORK_RATE": "deployment_rework_rate_pct_rolling_{days}d",
 }
+FREQUENCY_ROLLING = "deployment_frequency_rolling_{days}d"
 WINDOWS = (7, 28, 90)
 DIMENSIONS = ("team", "service", "priority", "request_type", "environment")
 DECIMALS = {"MTTR": 2, "FCR": 1, "SLA_COMPLIANCE": 1, "DEPLOY_SUCCESS_RATE": 1, "SR_BACKLOG": 0}
+
+# This module's data: the hand-made set, the additive DORA KPIs enabled for every tenant,
+# and tenant 4 (UTC, not in tenants.csv) with production deployments from 10 February:
+# 41 DEPLOYED 10 Feb (its first activity); 42 DEPLOYED 4 Mar (api); 45 ROLLED_BACK 6 Mar
+# (api); 43 DEPLOYED 11 Mar 20:00 (web), which caused incident 401 (12 Mar 00:00-06:00);
+# 44 DEPLOYED 13 Mar (web), made to fix 401. 401 is resolved inside the week of 11 March,
+# so the hand-made week of 4 March (MTTR, backlog) is unchanged.
+DORA_KPI_TARGETS_CSV = fixtures_hand.KPI_TARGETS_CSV + """,DEPLOYMENT_FREQUENCY,5,,,true
+,CHANGE_FAILURE_RATE,15,,,true
+,DEPLOYMENT_REWORK_RATE,10,,,true
+"""
+
+
+def _tenant_4_deployment(deployment_id: int, status: str, service: str, started: str,
+                         finished: str, fixes_sr_id: int | None = None) -> dict[str, Any]:
+    return {"deployment_id": deployment_id, "tenant_id": 4, "service": service,
+            "environment": "production", "status": status, "started_at": ts(started),
+            "finished_at": ts(finished), "commit_at": None, "fixes_sr_id": fixes_sr_id}
+
+
+TENANT_4_RAW = {
+    "deployments": [
+        _tenant_4_deployment(41, "DEPLOYED", "api", "2024-02-10 09:00", "2024-02-10 10:00"),
+        _tenant_4_deployment(42, "DEPLOYED", "api", "2024-03-04 09:00", "2024-03-04 10:00"),
+        _tenant_4_deployment(45, "ROLLED_BACK", "api", "2024-03-06 09:00", "2024-03-06 10:00"),
+        _tenant_4_deployment(43, "DEPLOYED", "web", "2024-03-11 19:00", "2024-03-11 20:00"),
+        _tenant_4_deployment(44, "DEPLOYED", "web", "2024-03-13 08:00", "2024-03-13 09:00",
+                             fixes_sr_id=401),
+    ],
+    "service_requests": [
+        {"sr_id": 401, "tenant_id": 4, "request_type": "INCIDENT", "priority": "P2",
+         "status": "DONE", "service": "web", "team": "team", "assignee_id": None,
+         "created_at": ts("2024-03-12 00:00"), "updated_at": ts("2024-03-12 06:00"),
+         "resolved_at": ts("2024-03-12 06:00"), "caused_by_deployment_id": 43},
+    ],
+    "sr_events": [
+        {"event_id": 40_001, "sr_id": 401, "tenant_id": 4, "event_at": ts("2024-03-12 00:00"),
+         "event_type": "STATUS", "new_status": "OPEN", "new_assignee_id": None},
+        {"event_id": 40_002, "sr_id": 401, "tenant_id": 4, "event_at": ts("2024-03-12 06:00"),
+         "event_type": "STATUS", "new_status": "DONE", "new_assignee_id": None},
+    ],
+}
 
 
 # --- the semantic manifest (dbt parse, no database) ----------------------------------
@@ -68,26 +134,23 @@ def builtin_kpis(aggregations: tuple[str, ...] = ("RATIO", "SUM", "STOCK")) -> l
                 if row["is_builtin"] == "true" and row["aggregation"] in aggregations]
 
 
-@pytest.mark.xfail(
-    reason="issue 16: the DORA KPIs (DEPLOYMENT_FREQUENCY, CHANGE_FAILURE_RATE, "
-           "DEPLOYMENT_REWORK_RATE, and the percentiles CHANGE_LEAD_TIME and "
-           "FAILED_DEPLOYMENT_RECOVERY_TIME) have no semantic-layer metrics yet; that part "
-           "of the issue is not built on this branch",
-    strict=True,
-)
+PERCENTILE_KPIS = {"MTTR_MEDIAN", "MTTR_P90", "CHANGE_LEAD_TIME", "FAILED_DEPLOYMENT_RECOVERY_TIME"}
+
+
 def test_a_metric_per_builtin_kpi(semantic_manifest: dict[str, Any]) -> None:
     metrics = {m["name"]: m for m in semantic_manifest["metrics"]}
-    # every additive built-in KPI; the percentiles (MTTR_MEDIAN, MTTR_P90) do not
-    # re-aggregate from the daily facts the semantic models read (README, Connect a BI
-    # tool), so no metric pretends to compute them
+    # every additive built-in KPI; the percentiles (MTTR_MEDIAN, MTTR_P90 and DORA's
+    # CHANGE_LEAD_TIME, FAILED_DEPLOYMENT_RECOVERY_TIME) do not re-aggregate from the
+    # daily facts the semantic models read (README, The semantic layer), so no metric
+    # pretends to compute them
     assert set(builtin_kpis()) == set(BUILTIN_METRICS)
-    assert set(builtin_kpis(("PERCENTILE",))) == {"MTTR_MEDIAN", "MTTR_P90"}
-    assert not any("median" in name or "p90" in name for name in metrics)
+    assert set(builtin_kpis(("PERCENTILE",))) == PERCENTILE_KPIS
+    assert not any(word in name for name in metrics
+                   for word in ("median", "p90", "lead_time", "recovery_time"))
     for kpi, name in BUILTIN_METRICS.items():
         assert name in metrics, f"no metric for {kpi}"
     # ratios are built from the numerator and denominator of that KPI's rows
-    for kpi, name in (("MTTR", "mttr"), ("FCR", "fcr"), ("SLA_COMPLIANCE", "sla_compliance"),
-                      ("DEPLOY_SUCCESS_RATE", "deploy_success_rate")):
+    for kpi, name in RATIO_METRICS.items():
         params = metrics[name]["type_params"]
         assert metrics[name]["type"] == "ratio"
         assert params["numerator"]["name"] == "kpi_numerator"
@@ -95,13 +158,16 @@ def test_a_metric_per_builtin_kpi(semantic_manifest: dict[str, Any]) -> None:
         for side in ("numerator", "denominator"):
             (where,) = params[side]["filter"]["where_filters"]
             assert f"= '{kpi}'" in where["where_sql_template"]
-    # the % KPIs in fct_kpi_values.value's unit
-    for name in ("fcr_pct", "sla_compliance_pct", "deploy_success_rate_pct"):
+    # the % KPIs in fct_kpi_values.value's unit, and deploys/week
+    for name in ("fcr_pct", "sla_compliance_pct", "deploy_success_rate_pct",
+                 "change_failure_rate_pct", "deployment_rework_rate_pct"):
         assert metrics[name]["type"] == "derived"
         assert metrics[name]["type_params"]["expr"] == f"{name.removesuffix('_pct')} * 100"
+    assert metrics["deployment_frequency"]["type"] == "derived"
+    assert metrics["deployment_frequency"]["type_params"]["expr"] == "deployments_per_day * 7"
     # the generic metrics for custom KPIs
     assert {"kpi_ratio", "kpi_sum", "kpi_level", "kpi_numerator", "kpi_denominator"} <= set(metrics)
-    # the breakdowns and the rolling windows of the four ratio KPIs (no percentile)
+    # the breakdowns and the rolling windows of the ratio KPIs (no percentile)
     for name in BREAKDOWN_METRICS.values():
         assert metrics[name]["type"] == "derived"
     for days in WINDOWS:
@@ -112,6 +178,13 @@ def test_a_metric_per_builtin_kpi(semantic_manifest: dict[str, Any]) -> None:
             for side in inputs:
                 (where,) = side["filter"]["where_filters"]
                 assert f"= '{kpi}'" in where["where_sql_template"]
+        # the frequency: the window's deployments x 7 / its days
+        frequency = metrics[FREQUENCY_ROLLING.format(days=days)]["type_params"]
+        (deployed,) = frequency["metrics"]
+        assert deployed["name"] == f"contribution_numerator_{days}d"
+        (where,) = deployed["filter"]["where_filters"]
+        assert f"= '{FREQUENCY}'" in where["where_sql_template"]
+        assert frequency["expr"] == f"deployed * 7 / {days}"
         for side in ("numerator", "denominator"):
             cumulative = metrics[f"contribution_{side}_{days}d"]
             assert cumulative["type"] == "cumulative"
@@ -135,6 +208,7 @@ def test_scorecard_saved_queries(semantic_manifest: dict[str, Any]) -> None:
     queries = {q["name"]: q["query_params"] for q in semantic_manifest["saved_queries"]}
     monthly = queries["kpi_scorecard_monthly"]
     assert set(monthly["metrics"]) == set(BUILTIN_METRICS.values())
+    assert set(queries["kpi_scorecard_weekly"]["metrics"]) == set(BUILTIN_METRICS.values())
     assert "Entity('tenant')" in monthly["group_by"]
     assert "TimeDimension('metric_time', 'month')" in monthly["group_by"]
     assert "TimeDimension('metric_time', 'week')" in queries["kpi_scorecard_weekly"]["group_by"]
