@@ -2,7 +2,9 @@
 DuckDB and PostgreSQL, the report rendered (itsm_kpi/report.py) and opened in headless
 Chromium through playwright. What is visible (innerText, computed colours) is checked
 against the marts, queried here independently, and for a few cells against the values
-worked out by hand in test_kpis_by_hand.py; no request may leave the page. A full-page
+worked out by hand in test_kpis_by_hand.py; no request may leave the page. The DORA
+blocks on a second warehouse per engine, test_dora.py's hand-made set (the hand fixture
+enables no DORA KPI: its dora_scorecard is empty, which is checked too). A full-page
 screenshot per engine and language goes to test-artifacts/, and one of the worst slices and
 breached requests per engine and language (the DuckDB English one also to
 docs/walkthrough/report-breakdowns.png when KPI_UPDATE_DOCS=1).
