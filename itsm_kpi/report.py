@@ -5,7 +5,10 @@ Presentation only. Every light, value, target and trend point is read as dbt com
 from marts.tenant_kpi_status, marts.kpi_scorecard and marts.kpi_scorecard_trend (`select *
 from` each; no KPI rule lives here); the worst slices of a RED or YELLOW KPI from
 marts.fct_kpi_breakdowns (its rows for the scorecard's current periods) and the open
-requests past their SLA from marts.open_request_aging (its breached rows). The pages
+requests past their SLA from marts.open_request_aging (its breached rows); per tenant, a
+DORA block from marts.dora_scorecard (values and levels as dbt computed them; labels and
+units from marts.dim_kpi). MARTS_READ lists every mart read: the Dagster report asset and
+the dbt exposure kpi_scorecard_report declare exactly those. The pages
 need no network: inline CSS and SVG, system fonts. Where they go: env KPI_REPORT_DIR
 (default reports/ under the project).
 
@@ -31,6 +34,30 @@ from itsm_kpi.paths import PROJECT_DIR
 Row = dict[str, Any]
 
 RELATIONS = ("tenant_kpi_status", "kpi_scorecard", "kpi_scorecard_trend")
+# every marts.X this module queries: the report asset's deps (orchestration/assets.py) and
+# the exposure kpi_scorecard_report's depends_on (models/marts/_exposures.yml) are these
+MARTS_READ = (*RELATIONS, "fct_kpi_breakdowns", "open_request_aging", "dora_scorecard",
+              "dim_kpi")
+DORA_SQL = "select * from marts.dora_scorecard"
+DIM_KPI_SQL = "select * from marts.dim_kpi"
+# the DORA block's grain: the default grain of four of the five DORA KPIs
+# (kpi_definitions.csv; DEPLOYMENT_FREQUENCY's is WEEKLY, shown here per month too)
+DORA_GRAIN = "MONTHLY"
+DORA_TREND_PERIODS = 12  # as kpi_scorecard_trend
+# the five DORA KPIs: dora_scorecard's value column and level column (none for rework)
+DORA_METRICS = (
+    ("DEPLOYMENT_FREQUENCY", "deployment_frequency", "deployment_frequency_level"),
+    ("CHANGE_LEAD_TIME", "change_lead_time_hours", "change_lead_time_level"),
+    ("CHANGE_FAILURE_RATE", "change_failure_rate_pct", "change_failure_rate_level"),
+    ("FAILED_DEPLOYMENT_RECOVERY_TIME", "failed_deployment_recovery_time_hours",
+     "failed_deployment_recovery_time_level"),
+    ("DEPLOYMENT_REWORK_RATE", "deployment_rework_rate_pct", None),
+)
+# the units of the five as in kpi_definitions.csv, when dim_kpi has no row for one
+DORA_UNITS = {"DEPLOYMENT_FREQUENCY": "deploys/week", "CHANGE_LEAD_TIME": "hours",
+              "CHANGE_FAILURE_RATE": "%", "FAILED_DEPLOYMENT_RECOVERY_TIME": "hours",
+              "DEPLOYMENT_REWORK_RATE": "%"}
+LEVELS = ("ELITE", "HIGH", "MEDIUM", "LOW")  # best first
 # the slices of the scorecard's current periods only (the index on fct_kpi_breakdowns'
 # keys serves it on PostgreSQL), and the breached open requests only
 BREAKDOWNS_SQL = """select * from marts.fct_kpi_breakdowns as breakdowns
@@ -54,6 +81,13 @@ PALETTE = {
     "YELLOW": ("#d4a72c", "#fff8c5", "#7d4e00"),
     "RED": ("#cf222e", "#ffebe9", "#a40e26"),
     "NO_DATA": ("#8c959f", "#eff2f5", "#59636e"),
+}
+# per DORA level: its colour, a badge's background and text colour
+LEVEL_PALETTE = {
+    "ELITE": ("#1a7f37", "#dafbe1", "#116329"),
+    "HIGH": ("#4ac26b", "#eefbf1", "#1a7f37"),
+    "MEDIUM": ("#d4a72c", "#fff8c5", "#7d4e00"),
+    "LOW": ("#cf222e", "#ffebe9", "#a40e26"),
 }
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MARKDOWN_ICONS = {"GREEN": "🟢", "YELLOW": "🟡", "RED": "🔴", "NO_DATA": "⚪"}
@@ -87,6 +121,16 @@ LABELS: dict[str, dict[str, str]] = {
         "slice": "Slice", "size": "Size", "no_slices": "no breakdown",
         "TEAM": "Team", "SERVICE": "Service", "PRIORITY": "Priority",
         "REQUEST_TYPE": "Request type", "ENVIRONMENT": "Environment",
+        "unit_deploys/week": "{} deploys/week",
+        "dora": "DORA", "dora_level": "DORA level", "level": "Level", "service": "Service",
+        "ELITE": "Elite", "HIGH": "High", "MEDIUM": "Medium", "LOW": "Low",
+        "no_level": "no level", "total": "Total",
+        "dora_note": "{period}, {to_date}; levels by DORA's benchmarks (dora_benchmarks.csv). "
+                     "The trend: the last {n} months, one dot per month coloured by its level.",
+        "dora_no_deployments": "No production deployments in {period}: the DORA KPIs have no "
+                               "value (No data).",
+        "dora_disabled": "DORA KPIs not in the scorecard: none is enabled for this tenant "
+                         "(kpi_targets.csv), so marts.dora_scorecard has no row for it.",
     },
     "ko": {
         "language_name": "한국어", "title": "KPI 스코어카드", "as_of": "기준 시각",
@@ -111,6 +155,16 @@ LABELS: dict[str, dict[str, str]] = {
         "slice": "구간", "size": "규모", "no_slices": "분류 없음",
         "TEAM": "팀", "SERVICE": "서비스", "PRIORITY": "우선순위",
         "REQUEST_TYPE": "요청 유형", "ENVIRONMENT": "환경",
+        "unit_deploys/week": "주당 {}회",
+        "dora": "DORA", "dora_level": "DORA 등급", "level": "등급", "service": "서비스",
+        "ELITE": "엘리트", "HIGH": "높음", "MEDIUM": "중간", "LOW": "낮음",
+        "no_level": "등급 없음", "total": "합계",
+        "dora_note": "{period}, {to_date}. 등급: DORA 벤치마크(dora_benchmarks.csv) 기준. "
+                     "추이: 최근 {n}개월, 월별 점 색은 등급.",
+        "dora_no_deployments": "{period}에 프로덕션 배포가 없습니다: DORA KPI 값이 없습니다"
+                               "(데이터 없음).",
+        "dora_disabled": "DORA KPI가 스코어카드에 없습니다: 이 테넌트에 사용 중인 DORA KPI가 "
+                         "없어(kpi_targets.csv) marts.dora_scorecard에 행이 없습니다.",
     },
 }
 
@@ -128,10 +182,13 @@ class Marts:
     trend: list[Row]
     breakdowns: list[Row] = field(default_factory=list)  # fct_kpi_breakdowns' rows
     breached: list[Row] = field(default_factory=list)  # open_request_aging's breached rows
+    dora: list[Row] = field(default_factory=list)  # dora_scorecard's rows
+    kpis: list[Row] = field(default_factory=list)  # dim_kpi's rows
     _cards: dict[Any, list[Row]] = field(init=False, repr=False)
     _points: dict[tuple[Any, str], list[Row]] = field(init=False, repr=False)
     _slices: dict[tuple[Any, ...], dict[str, list[Row]]] = field(init=False, repr=False)
     _breached: dict[Any, int] = field(init=False, repr=False)
+    _dora: dict[Any, list[Row]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.tenants = sorted(self.tenants, key=lambda t: t["tenant_id"])
@@ -143,6 +200,9 @@ class Marts:
         for row in sorted(self.breakdowns, key=worst_first):
             key = (row["tenant_id"], row["kpi_name"], row["grain"], row["period_start"])
             self._slices.setdefault(key, {}).setdefault(row["breakdown"], []).append(row)
+        self._dora = {}
+        for row in sorted(self.dora, key=lambda r: (r["period_start"], r["service"] or "")):
+            self._dora.setdefault(row["tenant_id"], []).append(row)
         for request in self.breached:
             if request["is_sla_breached"]:
                 self._breached[request["tenant_id"]] = (
@@ -168,6 +228,43 @@ class Marts:
     def breached_count(self, tenant_id: Any) -> int:
         """The tenant's open requests past their SLA due time."""
         return self._breached.get(tenant_id, 0)
+
+    def has_dora(self, tenant_id: Any) -> bool:
+        """Whether dora_scorecard has any row for the tenant (none: no DORA KPI enabled)."""
+        return tenant_id in self._dora
+
+    def dora_period(self, tenant_id: Any) -> date | None:
+        """The DORA block's period: the current period of DORA_GRAIN as the scorecard's
+        cards hold it (the period containing as_of), else the tenant's latest period of
+        DORA_GRAIN in dora_scorecard."""
+        current = [c["period_start"] for c in self.cards(tenant_id) if c["grain"] == DORA_GRAIN]
+        if current:
+            return max(current)
+        periods = [r["period_start"] for r in self._dora.get(tenant_id, [])
+                   if r["grain"] == DORA_GRAIN]
+        return max(periods) if periods else None
+
+    def dora_rows(self, tenant_id: Any, period: date) -> tuple[Row | None, list[Row]]:
+        """The tenant's dora_scorecard rows of DORA_GRAIN and `period`: its total (service
+        null) and its services' rows, by service."""
+        rows = [r for r in self._dora.get(tenant_id, [])
+                if r["grain"] == DORA_GRAIN and r["period_start"] == period]
+        total = next((r for r in rows if r["service"] is None), None)
+        return total, [r for r in rows if r["service"] is not None]
+
+    def dora_trend(self, tenant_id: Any, period: date) -> list[Row]:
+        """The tenant's totals of DORA_GRAIN up to `period`, the last DORA_TREND_PERIODS,
+        oldest first."""
+        totals = [r for r in self._dora.get(tenant_id, [])
+                  if r["grain"] == DORA_GRAIN and r["service"] is None
+                  and r["period_start"] <= period]
+        return totals[-DORA_TREND_PERIODS:]
+
+    def kpi(self, kpi_name: str) -> Row:
+        """dim_kpi's row of a KPI (a stand-in with its name and DORA unit when absent)."""
+        return next((k for k in self.kpis if k["kpi_name"] == kpi_name),
+                    {"kpi_name": kpi_name, "display_name": None, "display_name_en": None,
+                     "unit": DORA_UNITS.get(kpi_name)})
 
     def status_counts(self) -> dict[str, int]:
         """Tenants per overall light, every light present."""
@@ -227,9 +324,11 @@ def read_marts(target: str | None = None, base: Path = PROJECT_DIR) -> Marts:
             )
             breakdowns = warehouse.query(conn, BREAKDOWNS_SQL)
             breached = warehouse.query(conn, BREACHED_SQL)
+            dora = warehouse.query(conn, DORA_SQL)
+            kpis = warehouse.query(conn, DIM_KPI_SQL)
     except FileNotFoundError as error:  # no DuckDB file: nothing built yet
         raise ReportError(str(error)) from error
-    return Marts(tenants, scorecard, trend, breakdowns, breached)
+    return Marts(tenants, scorecard, trend, breakdowns, breached, dora, kpis)
 
 
 # --- formatting -------------------------------------------------------------------------
@@ -248,7 +347,7 @@ def format_value(value: float | None, unit: str | None, language: str) -> str:
     number = format_number(value)
     if unit == "%":
         return f"{number}%"
-    if unit in ("hours", "count"):
+    if unit in ("hours", "count", "deploys/week"):
         return LABELS[language][f"unit_{unit}"].format(number)
     return f"{number} {unit}" if unit else number
 
@@ -345,13 +444,26 @@ h3 { font-size: 15px; margin: 8px 0 0; }
 .slices td { padding: 4px 8px; font-size: 14px; }
 .slices th { padding: 4px 8px; }
 .slices td[data-col="slice"] { overflow-wrap: break-word; }
+.dora { margin-top: 14px; border-top: 1px solid var(--line); padding-top: 12px; }
+.dora-head { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
+.dora-head h3 { margin: 0; }
+.level { display: inline-block; padding: 1px 9px; border-radius: 999px; font-size: 13px;
+  font-weight: 600; white-space: nowrap; background: var(--lbg, #eff2f5);
+  color: var(--lfg, #59636e); border: 1px solid var(--lc, #8c959f); }
+.dora-services td { padding: 4px 8px; font-size: 14px; }
+.dora-services .level { font-size: 11px; padding: 0 6px; margin-left: 4px; }
+.dora .note { margin: 6px 0 0; }
 @media print { body { background: #fff; } .panel { border-color: #bbb; } }
 """ + "".join(
     f'[data-status="{status}"] {{ --c: {dot}; --bg: {background}; --fg: {text}; }}\n'
     for status, (dot, background, text) in {**PALETTE, "NOT_ENABLED": PALETTE["NO_DATA"]}.items()
+) + "".join(
+    f'.level[data-level="{level}"] {{ --lc: {dot}; --lbg: {background}; --lfg: {text}; }}\n'
+    for level, (dot, background, text) in LEVEL_PALETTE.items()
 )
 
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 200, 44, 5
+COLOURS = {**PALETTE, **LEVEL_PALETTE}  # a sparkline dot's, by light or level
 
 
 def light(status: str | None, language: str, role: str = "light") -> str:
@@ -362,9 +474,16 @@ def light(status: str | None, language: str, role: str = "light") -> str:
             f'<span class="dot" aria-hidden="true"></span>{escape(word)}</span>')
 
 
-def sparkline(points: Sequence[Row], unit: str | None, language: str) -> str:
+def _colour(status: str | None) -> str:
+    """A sparkline dot's colour: its light's or DORA level's, grey when null."""
+    return COLOURS.get(status or "NO_DATA", PALETTE["NO_DATA"])[0]
+
+
+def sparkline(points: Sequence[Row], unit: str | None, language: str,
+              missing: str = "NOT_ENABLED") -> str:
     """Inline SVG of a KPI's last periods: the value line, the target (dashed), one dot per
-    period coloured by its light (a hollow dot on the floor when it has no value)."""
+    period coloured by its light or DORA level (a hollow dot on the floor when it has no
+    value); a null status reads as `missing` (its label: LABELS' lower-case key)."""
     if not points:
         return ""
     numbers = [p[column] for p in points for column in ("value", "target")
@@ -405,18 +524,18 @@ def sparkline(points: Sequence[Row], unit: str | None, language: str) -> str:
     labels = LABELS[language]
     for index, point in enumerate(points):
         status = point["status"]
-        word = labels[status] if status else labels["not_enabled"]
+        word = labels[status] if status else labels[missing.lower()]
         tip = (f"{format_period(point['grain'], point['period_start'], language)}: "
                f"{format_value(point['value'], unit, language)} ({word})")
         common = (f'data-period="{point["period_start"].isoformat()}" '
-                  f'data-status="{escape(status or "NOT_ENABLED")}"')
+                  f'data-status="{escape(status or missing)}"')
         radius = 3.6 if point["is_current"] else 2.6
         if point["value"] is None:
             parts.append(f'<circle {common} cx="{x(index):.1f}" cy="{CHART_HEIGHT - 3}" r="2" '
                          f'fill="#ffffff" stroke="#8c959f"><title>{escape(tip)}</title></circle>')
         else:
             parts.append(f'<circle {common} cx="{x(index):.1f}" cy="{y(point["value"]):.1f}" '
-                         f'r="{radius}" fill="{PALETTE[status or "NO_DATA"][0]}" stroke="#ffffff" '
+                         f'r="{radius}" fill="{_colour(status)}" stroke="#ffffff" '
                          f'stroke-width="1"><title>{escape(tip)}</title></circle>')
     first, last = points[0], points[-1]
     span = format_span(len(points), last["grain"], language)
@@ -506,6 +625,97 @@ def _attention(tenant_id: Any, cards: Sequence[Row], marts: Marts, language: str
             f"{worst}</div>")
 
 
+def level_badge(level: str | None, language: str, role: str = "level") -> str:
+    """A DORA level: a coloured pill with its word (grey "no level" when null)."""
+    word = LABELS[language][level] if level else LABELS[language]["no_level"]
+    return (f'<span class="level" data-role="{role}" data-level="{escape(level or "NONE")}">'
+            f"{escape(word)}</span>")
+
+
+def _dora_points(rows: Sequence[Row], column: str, level_column: str | None,
+                 period: date) -> list[Row]:
+    """A DORA metric's trend as sparkline points: its level as the dot's status (NO_DATA
+    without a value, null without a level), no target."""
+    return [{"grain": row["grain"], "period_start": row["period_start"],
+             "is_current": row["period_start"] == period, "value": row[column],
+             "target": None,
+             "status": "NO_DATA" if row[column] is None else (
+                 row[level_column] if level_column else None)} for row in rows]
+
+
+def _dora_block(tenant_id: Any, marts: Marts, language: str) -> str:
+    """The tenant's DORA KPIs at DORA_GRAIN for its current period: each metric's value,
+    level and trend, the overall level, the services' rows; or why there is none."""
+    labels = LABELS[language]
+    period = marts.dora_period(tenant_id) if marts.has_dora(tenant_id) else None
+    if period is None:
+        return (f'<div class="dora" data-role="dora" data-state="disabled">'
+                f'<h3>{escape(labels["dora"])}</h3>'
+                f'<p class="sub note">{escape(labels["dora_disabled"])}</p></div>')
+    total, services = marts.dora_rows(tenant_id, period)
+    trend = marts.dora_trend(tenant_id, period)
+    period_text = format_period(DORA_GRAIN, period, language)
+    no_values = total is None or all(total[column] is None for _, column, _ in DORA_METRICS)
+    overall = total["overall_level"] if total else None
+    legend = labels["dora_note"].format(period=period_text, to_date=labels["to_date"],
+                                        n=DORA_TREND_PERIODS)
+    rows = []
+    for kpi_name, column, level_column in DORA_METRICS:
+        unit = marts.kpi(kpi_name)["unit"]
+        value = total[column] if total else None
+        level = total[level_column] if total and level_column else None
+        points = _dora_points(trend, column, level_column, period)
+        rows.append(
+            f'<tr data-metric="{kpi_name}"><td><span class="kpi-name">'
+            f'{escape(kpi_label(marts.kpi(kpi_name), language))}</span>'
+            f'<span class="sub">{kpi_name}</span></td>'
+            f'<td class="num value" data-col="value">{escape(format_value(value, unit, language))}'
+            f'</td><td data-col="level">'
+            f'{level_badge(level, language) if level_column and value is not None else DASH}'
+            "</td>"
+            f'<td class="trend" data-col="trend">'
+            f'{sparkline(points, unit, language, "NO_LEVEL")}</td></tr>')
+    head = "".join(f'<th class="{css}">{escape(labels[key])}</th>' for key, css in (
+        ("kpi", ""), ("value", "num"), ("level", ""), ("trend", "")))
+    note = (f'<p class="note" data-role="dora-no-data">'
+            f'{escape(labels["dora_no_deployments"].format(period=period_text))}</p>'
+            if no_values else "")
+    return (
+        f'<div class="dora" data-role="dora" '
+        f'data-state="{"no_deployments" if no_values else "values"}" '
+        f'data-period="{period.isoformat()}"><div class="dora-head">'
+        f'<h3>{escape(labels["dora"])} · {escape(period_text)}</h3>'
+        f'<span>{escape(labels["dora_level"])}: {level_badge(overall, language, "dora-overall")}'
+        f'</span></div>{note}'
+        f'<table class="dora-metrics"><thead><tr>{head}</tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table>'
+        f"{_dora_services(services, marts, language)}"
+        f'<p class="legend">{escape(legend)}</p></div>')
+
+
+def _dora_services(services: Sequence[Row], marts: Marts, language: str) -> str:
+    """The services' rows of the period: each metric's value and level, the overall."""
+    if not services:
+        return ""
+    labels = LABELS[language]
+    head = "".join(f'<th class="num">{escape(kpi_label(marts.kpi(kpi_name), language))}</th>'
+                   for kpi_name, _, _ in DORA_METRICS)
+    body = []
+    for row in services:
+        cells = "".join(
+            f'<td class="num" data-col="{kpi_name}">'
+            f'{escape(format_value(row[column], marts.kpi(kpi_name)["unit"], language))}'
+            f"{level_badge(row[level], language) if level and row[column] is not None else ''}"
+            "</td>" for kpi_name, column, level in DORA_METRICS)
+        body.append(f'<tr data-service="{escape(str(row["service"]))}">'
+                    f'<td data-col="service">{escape(str(row["service"]))}</td>{cells}'
+                    f'<td data-col="overall">{level_badge(row["overall_level"], language)}</td>'
+                    "</tr>")
+    return (f'<table class="dora-services"><thead><tr><th>{escape(labels["service"])}</th>'
+            f'{head}<th>{escape(labels["dora_level"])}</th></tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
 def _tenant_section(tenant: Row, marts: Marts, language: str) -> str:
     labels = LABELS[language]
     tenant_id = tenant["tenant_id"]
@@ -528,7 +738,8 @@ def _tenant_section(tenant: Row, marts: Marts, language: str) -> str:
         f'<span class="dot" aria-hidden="true"></span>'
         f'{escape(labels["overall"])}: {escape(labels[tenant["overall_status"]])}</span>'
         f'<span class="counts">{escape(counts)}</span></div>{body}'
-        f"{_attention(tenant_id, cards, marts, language)}</section>"
+        f"{_attention(tenant_id, cards, marts, language)}"
+        f"{_dora_block(tenant_id, marts, language)}</section>"
     )
 
 
@@ -607,7 +818,29 @@ def markdown_summary(marts: Marts) -> str:
         overall = tenant["overall_status"]
         lines.append(f"| {_md(tenant['tenant_name'])} ({tenant['tenant_id']}) | "
                      f"{MARKDOWN_ICONS[overall]} {overall} | {' | '.join(cells)} |")
+    lines += ["", f"DORA ({DORA_GRAIN.lower()}, current period):", ""]
+    lines += [f"- {_md(tenant['tenant_name'])} ({tenant['tenant_id']}): "
+              f"{_md(dora_line(tenant['tenant_id'], marts))}" for tenant in marts.tenants]
     return "\n".join(lines) + "\n"
+
+
+def dora_line(tenant_id: Any, marts: Marts) -> str:
+    """The tenant's DORA KPIs in one line, in English: period, overall level and each
+    value with its level; or why there is none."""
+    period = marts.dora_period(tenant_id) if marts.has_dora(tenant_id) else None
+    if period is None:
+        return "DORA KPIs not enabled (no row in dora_scorecard)"
+    total, _ = marts.dora_rows(tenant_id, period)
+    text = format_period(DORA_GRAIN, period, "en")
+    if total is None or all(total[column] is None for _, column, _ in DORA_METRICS):
+        return f"{text}: no production deployments (NO_DATA)"
+    values = []
+    for kpi_name, column, level_column in DORA_METRICS:
+        value = format_value(total[column], marts.kpi(kpi_name)["unit"], "en")
+        level = (f" ({total[level_column] or 'no level'})"
+                 if level_column and total[column] is not None else "")
+        values.append(f"{kpi_name} {value}{level}")
+    return f"{text}: overall {total['overall_level'] or 'no level'} · {' · '.join(values)}"
 
 
 # --- writing ----------------------------------------------------------------------------

@@ -23,6 +23,8 @@ import pytest
 from dagster_dbt import DbtProject
 from harness import ENGINES, REPO_ROOT, Warehouse, normalise, patched_env
 
+from itsm_kpi import report as report_module
+from itsm_kpi.report import MARTS_READ
 from orchestration.assets import REPORT_KEY
 from orchestration.definitions import build_definitions
 from orchestration.schedules import RANGE_END, RANGE_START
@@ -68,8 +70,8 @@ def test_every_dbt_node_is_an_asset_with_lineage_and_groups(repo_defs: dg.Defini
     assert models | sources | {"reports/kpi_scorecard_report"} == keys
     report = graph.get(REPORT_KEY)
     assert report.group_name == "reports"
-    assert report.parent_keys == {dg.AssetKey(["marts", name]) for name in (
-        "kpi_scorecard", "tenant_kpi_status", "kpi_scorecard_trend")}
+    # its parents: the marts report.py reads (test_report_reads_what_it_declares)
+    assert report.parent_keys == {dg.AssetKey(["marts", name]) for name in MARTS_READ}
     assert {"marts/fct_kpi_values", "marts/kpi_scorecard", "itsm/service_requests"} <= keys
     # lineage: each grain's facts read the core's measurements (through the ephemeral
     # int_kpi__period_values), the union view reads the facts
@@ -87,6 +89,32 @@ def test_every_dbt_node_is_an_asset_with_lineage_and_groups(repo_defs: dg.Defini
     assert any("unique_combination_of_columns_fct_kpi_values_daily" in c for c in checks)
     spec = graph.get(dg.AssetKey(["marts", "fct_kpi_values"]))
     assert "BI tools read" in (spec.description or "")
+
+
+def test_report_reads_what_it_declares(repo_defs: dg.Definitions) -> None:
+    """The report's lineage: every `marts.X` report.py queries is in MARTS_READ, and the
+    Dagster report asset's parents and the dbt exposure kpi_scorecard_report's depends_on
+    are exactly those marts."""
+    source = (REPO_ROOT / "itsm_kpi" / "report.py").read_text()
+    queried = set(re.findall(r"\bfrom marts\.(\w+)", source))
+    # read through `select * from marts.{relation}`
+    assert "from marts.{relation}" in source
+    queried |= set(report_module.RELATIONS)
+    assert {"dora_scorecard", "fct_kpi_breakdowns", "open_request_aging"} <= queried
+    assert queried == set(MARTS_READ)
+    assert len(MARTS_READ) == len(set(MARTS_READ))
+    graph = repo_defs.get_repository_def().asset_graph
+    parents = {key.to_user_string() for key in graph.get(REPORT_KEY).parent_keys}
+    assert parents == {f"marts/{name}" for name in MARTS_READ}
+    manifest = json.loads((REPO_ROOT / "target" / "manifest.json").read_text())
+    exposure = next(e for e in manifest["exposures"].values()
+                    if e["name"] == "kpi_scorecard_report")
+    depends_on = {manifest["nodes"][node]["name"] for node in exposure["depends_on"]["nodes"]}
+    assert len(exposure["depends_on"]["nodes"]) == len(MARTS_READ)
+    assert depends_on == set(MARTS_READ)
+    # the models behind the asset keys are the same nodes (schema marts, by name)
+    assert {f"{manifest['nodes'][node]['schema']}/{manifest['nodes'][node]['name']}"
+            for node in exposure["depends_on"]["nodes"]} == parents
 
 
 def test_every_dbt_test_is_a_described_asset_check(repo_defs: dg.Definitions) -> None:

@@ -2,7 +2,9 @@
 DuckDB and PostgreSQL, the report rendered (itsm_kpi/report.py) and opened in headless
 Chromium through playwright. What is visible (innerText, computed colours) is checked
 against the marts, queried here independently, and for a few cells against the values
-worked out by hand in test_kpis_by_hand.py; no request may leave the page. A full-page
+worked out by hand in test_kpis_by_hand.py; no request may leave the page. The DORA
+blocks on a second warehouse per engine, test_dora.py's hand-made set (the hand fixture
+enables no DORA KPI: its dora_scorecard is empty, which is checked too). A full-page
 screenshot per engine and language goes to test-artifacts/, and one of the worst slices and
 breached requests per engine and language (the DuckDB English one also to
 docs/walkthrough/report-breakdowns.png when KPI_UPDATE_DOCS=1).
@@ -618,3 +620,259 @@ def test_pages_name_korean_fonts() -> None:
     section = readme[readme.index("\n## Scorecard report\n"):]
     section = " ".join(section[:section.index("\n## ", 1)].split())
     assert "`sudo apt-get install fonts-noto-cjk` (Noto Sans CJK KR" in section
+
+
+# --- the DORA block ---------------------------------------------------------------------
+# The hand fixture above enables no DORA KPI: its dora_scorecard is empty. The DORA blocks
+# are checked on test_dora.py's hand-made set (values worked out there), built once per
+# engine, with two additions: tenant 1 deployed once in February (api, commit 08:00,
+# finished 10:00 on the 20th), so its trend has two months, and tenant 5, which deployed
+# but has the five DORA KPIs disabled (kpi_targets.csv), so it has no dora_scorecard row.
+
+DORA_COLUMNS = {  # written out here rather than read from report.py: value, level columns
+    "DEPLOYMENT_FREQUENCY": ("deployment_frequency", "deployment_frequency_level"),
+    "CHANGE_LEAD_TIME": ("change_lead_time_hours", "change_lead_time_level"),
+    "CHANGE_FAILURE_RATE": ("change_failure_rate_pct", "change_failure_rate_level"),
+    "FAILED_DEPLOYMENT_RECOVERY_TIME": ("failed_deployment_recovery_time_hours",
+                                        "failed_deployment_recovery_time_level"),
+    "DEPLOYMENT_REWORK_RATE": ("deployment_rework_rate_pct", None),
+}
+DORA_UNITS = {"en": {"DEPLOYMENT_FREQUENCY": " deploys/week", "CHANGE_LEAD_TIME": " h",
+                     "CHANGE_FAILURE_RATE": "%", "FAILED_DEPLOYMENT_RECOVERY_TIME": " h",
+                     "DEPLOYMENT_REWORK_RATE": "%"},
+              "ko": {"DEPLOYMENT_FREQUENCY": "회", "CHANGE_LEAD_TIME": "시간",
+                     "CHANGE_FAILURE_RATE": "%", "FAILED_DEPLOYMENT_RECOVERY_TIME": "시간",
+                     "DEPLOYMENT_REWORK_RATE": "%"}}
+LEVEL_WORDS = {"en": {"ELITE": "Elite", "HIGH": "High", "MEDIUM": "Medium", "LOW": "Low"},
+               "ko": {"ELITE": "엘리트", "HIGH": "높음", "MEDIUM": "중간", "LOW": "낮음"}}
+NO_DEPLOYMENTS = {"en": "No production deployments in Mar 2024",
+                  "ko": "2024년 3월에 프로덕션 배포가 없습니다"}
+DORA_DISABLED = {"en": "DORA KPIs not in the scorecard", "ko": "DORA KPI가 스코어카드에 없습니다"}
+MARCH = D("2024-03-01")  # the month holding as_of for every tenant of the DORA set
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def dora_built(request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    import test_dora  # its hand-made set; importing it runs none of its tests
+
+    warehouse = Warehouse(request.param, tmp_path_factory.mktemp(f"dora_{request.param}"))
+    try:
+        warehouse.write_file("seeds/tenants.csv", test_dora.TENANTS_CSV + "5,Dora Off,UTC\n")
+        warehouse.write_file("seeds/deployment_environments.csv", test_dora.ENVIRONMENTS_CSV)
+        targets = (warehouse.seed_dir() / "kpi_targets.csv").read_text()
+        warehouse.write_file("seeds/kpi_targets.csv", targets + "".join(
+            f"5,{kpi},1,,,false\n" for kpi in test_dora.DORA_KPIS))
+        extra = [
+            test_dora._dep(190, 1, "api", "production", "DEPLOYED", "2024-02-20 09:00",
+                           "2024-02-20 10:00", "2024-02-20 08:00"),
+            test_dora._dep(501, 5, "app", "production", "DEPLOYED", "2024-03-05 09:00",
+                           "2024-03-05 10:00", "2024-03-05 08:00"),
+        ]
+        warehouse.load_raw({**test_dora.RAW, "deployments": test_dora.DEPLOYMENTS + extra})
+        warehouse.build(test_dora.AS_OF, variables=test_dora.WINDOW)
+        yield warehouse
+    finally:
+        warehouse.drop()
+
+
+@pytest.fixture(scope="module")
+def dora_opened(dora_built: Warehouse, browser: Any) -> Iterator[dict[str, Any]]:
+    """Both languages' pages of the DORA set, loaded; screenshots saved."""
+    folder = dora_built.project_dir.parent / "reports"
+    with patched_env({**render_env(dora_built), "DBT_TARGET": None}):
+        assert report.main(["--target", dora_built.engine, "--out", str(folder)]) == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = {}
+    for language in ("en", "ko"):
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((folder / f"scorecard.{language}.html").as_uri(), wait_until="networkidle")
+        page.screenshot(path=str(ARTIFACTS / f"report-dora-{dora_built.engine}-{language}.png"),
+                        full_page=True)
+        pages[language] = page
+    yield pages
+    for page in pages.values():
+        page.close()
+
+
+def _dora_cells(page: Any, tenant: int) -> dict[str, tuple[str, str]]:
+    """Per DORA KPI of a tenant's block: the value and level cells as a reader sees them."""
+    block = page.locator(f'section.tenant[data-tenant="{tenant}"] [data-role="dora"]')
+    return {kpi: tuple(block.locator(f'tr[data-metric="{kpi}"] [data-col="{col}"]')
+                       .inner_text().strip() for col in ("value", "level"))
+            for kpi in DORA_COLUMNS}
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_dora_block_is_the_mart(dora_built: Warehouse, dora_opened: dict[str, Any],
+                                language: str) -> None:
+    """Each tenant's block against dora_scorecard queried here: its March total's values
+    (number and unit), levels and overall level, its services' rows; the tenant without
+    production deployments and the tenant without DORA KPIs each with their own words."""
+    page = dora_opened[language]
+    rows = dora_built.query("select * from marts.dora_scorecard where grain = 'MONTHLY'")
+    tenants = [t["tenant_id"] for t in dora_built.query(
+        "select tenant_id from marts.tenant_kpi_status")]
+    assert sorted(tenants) == [1, 2, 3, 4, 5]
+    states = {}
+    for tenant in tenants:
+        block = page.locator(f'section.tenant[data-tenant="{tenant}"] [data-role="dora"]')
+        assert block.count() == 1 and block.is_visible()
+        mine = [r for r in rows if r["tenant_id"] == tenant]
+        text = block.inner_text()
+        if not mine:
+            states[tenant] = block.get_attribute("data-state")
+            assert DORA_DISABLED[language] in text and NO_DEPLOYMENTS[language] not in text
+            assert block.locator("table").count() == 0
+            continue
+        total = next(r for r in mine if r["service"] is None and r["period_start"] == MARCH)
+        no_values = all(total[column] is None for column, _ in DORA_COLUMNS.values())
+        states[tenant] = block.get_attribute("data-state")
+        assert block.get_attribute("data-period") == "2024-03-01"
+        assert (NO_DEPLOYMENTS[language] in text) == no_values, text
+        assert DORA_DISABLED[language] not in text
+        overall = block.locator('[data-role="dora-overall"]')
+        assert overall.get_attribute("data-level") == (total["overall_level"] or "NONE")
+        if total["overall_level"]:
+            assert overall.inner_text().strip() == LEVEL_WORDS[language][total["overall_level"]]
+        for kpi, (value_text, level_text) in _dora_cells(page, tenant).items():
+            column, level_column = DORA_COLUMNS[kpi]
+            where = (tenant, kpi, value_text, level_text)
+            if total[column] is None:
+                assert (value_text, level_text) == ("—", "—"), where
+                continue
+            assert _number(value_text) == pytest.approx(total[column]), where
+            assert value_text.endswith(DORA_UNITS[language][kpi]), where
+            if level_column:
+                assert level_text == LEVEL_WORDS[language][total[level_column]], where
+        services = sorted((r for r in mine if r["service"] is not None
+                           and r["period_start"] == MARCH), key=lambda r: r["service"])
+        shown = block.locator("table.dora-services tbody tr")
+        assert shown.count() == len(services)
+        for index, row in enumerate(services):
+            line = shown.nth(index)
+            assert line.get_attribute("data-service") == row["service"]
+            for kpi, (column, _) in DORA_COLUMNS.items():
+                cell = line.locator(f'[data-col="{kpi}"]').inner_text().strip()
+                if row[column] is None:
+                    assert cell == "—", (row, kpi, cell)
+                else:
+                    assert _number(cell) == pytest.approx(row[column]), (row, kpi, cell)
+    assert states == {1: "values", 2: "values", 3: "no_deployments", 4: "values",
+                      5: "disabled"}
+
+
+def test_dora_hand_worked_cells(dora_opened: dict[str, Any]) -> None:
+    """The blocks as a reader sees them, values from test_dora.py, levels by hand from
+    DORA_2023's thresholds (seeds/dora_benchmarks.csv)."""
+    en, ko = dora_opened["en"], dora_opened["ko"]
+    # tenant 1, March: 7 x 5 / 15 = 2.33 >= 1: High; median lead time 4 h <= 24: Elite;
+    # 4 of 6 failed, 66.7 % > 15: Low; median recovery 14 h <= 24: High; rework 1 of 5,
+    # no published level; overall the worst: Low
+    assert _dora_cells(en, 1) == {
+        "DEPLOYMENT_FREQUENCY": ("2.33 deploys/week", "High"),
+        "CHANGE_LEAD_TIME": ("4 h", "Elite"), "CHANGE_FAILURE_RATE": ("66.7%", "Low"),
+        "FAILED_DEPLOYMENT_RECOVERY_TIME": ("14 h", "High"),
+        "DEPLOYMENT_REWORK_RATE": ("20%", "—")}
+    assert _dora_cells(ko, 1)["DEPLOYMENT_FREQUENCY"] == ("주당 2.33회", "높음")
+    assert _dora_cells(ko, 1)["CHANGE_LEAD_TIME"] == ("4시간", "엘리트")
+    block = 'section.tenant[data-tenant="{}"] [data-role="dora"] [data-role="dora-overall"]'
+    assert en.locator(block.format(1)).inner_text().strip() == "Low"
+    assert ko.locator(block.format(1)).inner_text().strip() == "낮음"
+    # its services: api (101, 103, 105, 107) and web (102, 106)
+    services = en.locator('section.tenant[data-tenant="1"] table.dora-services tbody tr')
+    assert [services.nth(i).get_attribute("data-service") for i in range(services.count())] == [
+        "api", "web"]
+    # tenant 2: 1.4 High, 13 h Elite, 0 % Elite, no recovery (no failed deployment): High
+    assert _dora_cells(en, 2)["FAILED_DEPLOYMENT_RECOVERY_TIME"] == ("—", "—")
+    assert en.locator(block.format(2)).inner_text().strip() == "High"
+    # tenant 4: deployments finished, none DEPLOYED: a frequency of 0 (Low), not no data
+    assert _dora_cells(en, 4)["DEPLOYMENT_FREQUENCY"] == ("0 deploys/week", "Low")
+    assert NO_DEPLOYMENTS["en"] not in en.locator(
+        'section.tenant[data-tenant="4"] [data-role="dora"]').inner_text()
+    # tenant 3: staging deployments only; tenant 5: DORA KPIs disabled
+    for language, page in dora_opened.items():
+        three = page.locator('section.tenant[data-tenant="3"] [data-role="dora"]').inner_text()
+        five = page.locator('section.tenant[data-tenant="5"] [data-role="dora"]').inner_text()
+        assert NO_DEPLOYMENTS[language] in three and DORA_DISABLED[language] not in three
+        assert DORA_DISABLED[language] in five and NO_DEPLOYMENTS[language] not in five
+    assert "No production deployments in Mar 2024: the DORA KPIs have no value (No data)." in (
+        en.locator('section.tenant[data-tenant="3"] [data-role="dora"]').inner_text())
+
+
+def test_dora_trend_is_the_months(dora_built: Warehouse, dora_opened: dict[str, Any]) -> None:
+    """Each DORA KPI's sparkline: one dot per month of the tenant's totals up to March,
+    coloured and labelled by its level (NO_DATA without a value)."""
+    page = dora_opened["en"]
+    totals = dora_built.query("select * from marts.dora_scorecard "
+                              "where grain = 'MONTHLY' and service is null")
+    for tenant in {r["tenant_id"] for r in totals}:
+        for kpi, (column, level_column) in DORA_COLUMNS.items():
+            expected = sorted(
+                (r["period_start"], "NO_DATA" if r[column] is None else (
+                    r[level_column] if level_column else None) or "NO_LEVEL")
+                for r in totals if r["tenant_id"] == tenant and r["period_start"] <= MARCH)
+            dots = page.locator(f'section.tenant[data-tenant="{tenant}"] '
+                                f'tr[data-metric="{kpi}"] [data-col="trend"] circle')
+            shown = [(D(dots.nth(i).get_attribute("data-period")),
+                      dots.nth(i).get_attribute("data-status")) for i in range(dots.count())]
+            assert shown == expected[-12:], (tenant, kpi)
+    # by hand, tenant 1: February, 1 deployment over 29 days, 7 / 29 = 0.24 >= 0.23: Medium;
+    # March 2.33: High; lead time 2 h then 4 h: Elite twice
+    frequency = page.locator('section.tenant[data-tenant="1"] '
+                             'tr[data-metric="DEPLOYMENT_FREQUENCY"] [data-col="trend"]')
+    assert [frequency.locator("circle").nth(i).get_attribute("data-status")
+            for i in range(2)] == ["MEDIUM", "HIGH"]
+    assert frequency.locator('circle[data-period="2024-02-01"] title').text_content() == (
+        "Feb 2024: 0.24 deploys/week (Medium)")
+    assert frequency.locator(".axis").inner_text().split() == ["2024-02", "2", "months",
+                                                               "2024-03"]
+    lead = page.locator('section.tenant[data-tenant="1"] tr[data-metric="CHANGE_LEAD_TIME"] '
+                        'circle')
+    assert [lead.nth(i).get_attribute("data-status") for i in range(lead.count())] == [
+        "ELITE", "ELITE"]
+
+
+def test_dora_levels_are_visibly_coloured(dora_opened: dict[str, Any]) -> None:
+    badges = dora_opened["en"].evaluate("""() => [...document.querySelectorAll('.level')]
+        .map(badge => ({level: badge.dataset.level,
+                        colour: getComputedStyle(badge).borderTopColor}))""")
+    looks = {"ELITE": "GREEN", "HIGH": "GREEN", "MEDIUM": "YELLOW", "LOW": "RED",
+             "NONE": "NO_DATA"}
+    assert {b["level"] for b in badges} >= {"ELITE", "HIGH", "MEDIUM", "LOW"}
+    for badge in badges:
+        assert _looks(_rgb(badge["colour"])) == looks[badge["level"]], badge
+
+
+def test_dora_markdown_lines(dora_built: Warehouse, tmp_path: Path) -> None:
+    with patched_env({**render_env(dora_built), "DBT_TARGET": None}):
+        written = report.publish(dora_built.engine, base=dora_built.project_dir, folder=tmp_path)
+    lines = written.markdown.splitlines()
+    assert "- Utc Shop (1): Mar 2024: overall LOW · DEPLOYMENT_FREQUENCY 2.33 deploys/week " \
+           "(HIGH) · CHANGE_LEAD_TIME 4 h (ELITE) · CHANGE_FAILURE_RATE 66.7% (LOW) · " \
+           "FAILED_DEPLOYMENT_RECOVERY_TIME 14 h (HIGH) · DEPLOYMENT_REWORK_RATE 20%" in lines
+    assert "- New York (2): Mar 2024: overall HIGH · DEPLOYMENT_FREQUENCY 1.4 deploys/week " \
+           "(HIGH) · CHANGE_LEAD_TIME 13 h (ELITE) · CHANGE_FAILURE_RATE 0% (ELITE) · " \
+           "FAILED_DEPLOYMENT_RECOVERY_TIME — · DEPLOYMENT_REWORK_RATE 0%" in lines
+    assert "- Staging Only (3): Mar 2024: no production deployments (NO_DATA)" in lines
+    assert "- Dora Off (5): DORA KPIs not enabled (no row in dora_scorecard)" in lines
+    assert sum(line.startswith("- ") for line in lines) == 5  # one line per tenant
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_no_dora_rows_at_all(built: Warehouse, opened: dict[str, Opened],
+                             language: str) -> None:
+    """The hand fixture's warehouse: no DORA KPI enabled, dora_scorecard empty; every tenant
+    says so, none claims it had no deployments; the Markdown summary too."""
+    assert built.query("select count(*) as n from marts.dora_scorecard") == [{"n": 0}]
+    page = opened[language].page
+    blocks = page.locator('section.tenant [data-role="dora"]')
+    assert blocks.count() == 4
+    for index in range(blocks.count()):
+        assert blocks.nth(index).get_attribute("data-state") == "disabled"
+        text = blocks.nth(index).inner_text()
+        assert DORA_DISABLED[language] in text and NO_DEPLOYMENTS[language] not in text
+    with patched_env({**render_env(built), "DBT_TARGET": None}):
+        marts = report.read_marts(built.engine, base=built.project_dir)
+    assert report.markdown_summary(marts).count(
+        "DORA KPIs not enabled (no row in dora_scorecard)") == 4
