@@ -1141,9 +1141,14 @@ def test_dora_kpis_by_hand(seeds):
     assert (lead["numerator"], lead["denominator"], lead["status"]) == (None, 3.0, "GREEN")
     recovery = kv[(4, "FAILED_DEPLOYMENT_RECOVERY_TIME", "MONTHLY", d("2024-04-01"))]
     assert recovery["denominator"] == 3.0
-    # the staging deployment 4 and the FAILED 5 are measured by no DORA KPI
-    measured = {key for (tid, kpi, key) in res.contributions if kpi in DORA_KPIS}
-    assert ("deployment", 4) not in measured and ("deployment", 5) not in measured
+    # the staging deployment 4 is measured by no DORA KPI; the FAILED 5 only by the
+    # frequency, as 0 (a finished production deployment: it counts no deployment)
+    measured = {(kpi, key) for (tid, kpi, key) in res.contributions if kpi in DORA_KPIS}
+    assert not [m for m in measured if m[1] == ("deployment", 4)]
+    assert [m for m in measured if m[1] == ("deployment", 5)] == [
+        ("DEPLOYMENT_FREQUENCY", ("deployment", 5))]
+    assert res.contributions[(4, "DEPLOYMENT_FREQUENCY", ("deployment", 5))][
+        "measured_value"] == 0.0
     assert res.contributions[(4, "CHANGE_FAILURE_RATE", ("deployment", 1))][
         "measured_value"] == 1.0
     # the week of Monday 1 April: 1, 2 and 6 (Sunday 7th) -> 7 x 3 / 7 = 3.0 a week
