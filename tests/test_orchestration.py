@@ -506,9 +506,14 @@ def test_the_jobs_render_the_scorecard_report(orchestrated: Orchestrated,
     assert all(Path(path).stat().st_size > 0 for path in paths)
     markdown = metadata["summary"].splitlines()
     assert markdown[0].startswith("| Tenant | Overall | DEPLOY_SUCCESS_RATE | FCR | MTTR |")
-    assert len(markdown) == 2 + 4
+    # the table (header, rule, 4 tenants), then a DORA line per tenant: the hand fixture's
+    # targets enable no DORA KPI, so every tenant has no row in dora_scorecard
+    assert len(markdown) == 2 + 4 + 3 + 4
     assert "| Seoul (1) | 🔴 RED | 🔴 RED 50% | 🟡 YELLOW 75% | 🔴 RED 6 h |" in markdown[2]
     assert "| Tenant 9 (9) | 🟢 GREEN | ⚪ NO_DATA — |" in markdown[5]
+    assert markdown[6:9] == ["", "DORA (monthly, current period):", ""]
+    assert all(line.endswith("DORA KPIs not enabled (no row in dora_scorecard)")
+               for line in markdown[9:])
 
 
 def test_source_freshness_is_observed(orchestrated: Orchestrated) -> None:
