@@ -21,7 +21,8 @@ def main(duck: str, spark_dir: str) -> None:
         "and table_type = 'BASE TABLE' order by 1").fetchall()]
     for table in tables:
         path = f"{spark_dir}/warehouse/marts.db/{table}/*.parquet"
-        con.execute(f"create or replace temp view spark_rows as select * from read_parquet('{path}')")
+        con.execute("create or replace temp view spark_rows as "
+                    f"select * from read_parquet('{path}')")
         duck_types = dict(con.execute(
             "select column_name, data_type from information_schema.columns "
             f"where table_schema = 'marts' and table_name = '{table}'").fetchall())
@@ -34,8 +35,9 @@ def main(duck: str, spark_dir: str) -> None:
         for select in (exact, rounded):
             only_duck = con.execute(f"select count(*) from (select {select} from marts.{table} "
                                     f"except all select {select} from spark_rows)").fetchone()[0]
-            only_spark = con.execute(f"select count(*) from (select {select} from spark_rows "
-                                     f"except all select {select} from marts.{table})").fetchone()[0]
+            only_spark = con.execute(
+                f"select count(*) from (select {select} from spark_rows "
+                f"except all select {select} from marts.{table})").fetchone()[0]
             counts.append(f"{only_duck}/{only_spark}")
         total = con.execute(f"select count(*) from marts.{table}").fetchone()[0]
         spark_total = con.execute("select count(*) from spark_rows").fetchone()[0]
