@@ -279,7 +279,7 @@ def parser() -> argparse.ArgumentParser:
     sub = main.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--target", choices=warehouse.ENGINES,
+        p.add_argument("--target", choices=warehouse.TARGETS,
                        default=os.environ.get("DBT_TARGET", "duckdb"),
                        help="engine (default: DBT_TARGET or duckdb); PostgreSQL uses PG* "
                             "variables, Spark a local session on KPI_SPARK_DIR (data/spark)")
