@@ -206,12 +206,20 @@ def connect(engine: str | None = None, *, path: Path | None = None,
     PostgreSQL: database `database` (else PGDATABASE), as `user` (else PGUSER); committed
     on a normal exit unless `autocommit`; `read_only` reads one snapshot (repeatable
     read).
-    Spark: not yet (its tables are reached through spark_session; the report and the
-    scorecards do not read Spark yet, docs/spark-notes.md).
+    Spark (`read_only` only): an in-memory DuckDB connection whose views <schema>.<table>
+    read the Parquet files of the local session's tables (`path`, else KPI_SPARK_DIR), so
+    the report and the scorecards read the marts without a JVM, and while dbt holds the
+    session's metastore. Spark views (fct_kpi_values) are not there: read their tables.
     """
     if target(engine) == "spark":
-        raise NotImplementedError("reading the marts on Spark is not supported yet "
-                                  "(docs/spark-notes.md)")
+        if not read_only:
+            raise NotImplementedError("writing to Spark goes through spark_session()")
+        con = _spark_parquet_reader(spark_dir(path, base))
+        try:
+            yield con
+        finally:
+            con.close()
+        return
     if target(engine) == "duckdb":
         file = duckdb_path(path, base)
         if read_only and not file.exists():
@@ -244,6 +252,25 @@ def _duckdb_connect(file: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         # this process already holds the file open read-write (dbt-duckdb ran in-process,
         # as in `kpi build`): DuckDB then only allows a connection of the same configuration
         return duckdb.connect(str(file))
+
+
+def _spark_parquet_reader(directory: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with a view per table of the Spark warehouse in `directory`
+    (<warehouse>/<schema>.db/<table>/*.parquet)."""
+    tables = sorted(path.parent for path in (directory / "warehouse").glob("*.db/*/*.parquet"))
+    if not any(table.parent.name == "marts.db" for table in tables):
+        raise FileNotFoundError(f"no Spark marts under {directory}: build them first "
+                                "(`make demo-spark` or `DBT_TARGET=spark dbt build`)")
+    con = duckdb.connect()
+    for table in dict.fromkeys(tables):
+        schema = table.parent.name.removesuffix(".db")
+        check_identifier(schema)
+        check_identifier(table.name)
+        location = str(table / "*.parquet").replace("'", "''")
+        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create view {schema}.{table.name} as "
+                    f"select * from read_parquet('{location}')")
+    return con
 
 
 @contextlib.contextmanager
@@ -334,7 +361,7 @@ def query(conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[Row]
 
 def placeholder(engine: str) -> str:
     """The parameter marker of the engine's driver."""
-    return "?" if target(engine) == "duckdb" else "%s"
+    return "%s" if target(engine) == "postgres" else "?"
 
 
 # --- the raw tables --------------------------------------------------------------------
