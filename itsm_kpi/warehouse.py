@@ -136,6 +136,7 @@ def spark_conf(directory: Path) -> dict[str, str]:
         "spark.driver.memory": os.environ.get("KPI_SPARK_DRIVER_MEMORY", "3g"),
         "spark.sql.shuffle.partitions": os.environ.get("KPI_SPARK_SHUFFLE_PARTITIONS", "4"),
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
     }
 
 
