@@ -9,7 +9,7 @@ select
     accepted_rows,
     rejected_rows,
     raw_rows - accepted_rows - rejected_rows as unaccounted_rows,
-    'raw rows dated before this run''s window arrived late, or rows were removed: '
+    'raw rows dated before this run' || chr(39) || 's window arrived late, or rows were removed: '
         || 'backfill their dates or run kpi_full_refresh_job' as hint
 from {{ ref('raw_data_quality') }}
 where raw_rows <> accepted_rows + rejected_rows

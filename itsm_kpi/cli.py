@@ -1,6 +1,6 @@
 """`kpi`: command line of the KPI engine.
 
-    kpi generate   write deterministic demo raw data (DuckDB file or PostgreSQL)
+    kpi generate   write deterministic demo raw data (DuckDB file, PostgreSQL or Spark)
     kpi build      run `dbt build` on the project (arguments it does not know go to dbt)
     kpi scorecard  print every tenant's scorecard from the marts
 
@@ -70,6 +70,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         counts = demo_data.generate_duckdb(path, config, schema=args.schema, progress=progress)
         where = str(path)
+    elif args.target == "spark":
+        counts = demo_data.generate_spark(None, config, schema=args.schema, progress=progress)
+        where = warehouse.describe("spark")
     else:
         counts = demo_data.generate_postgres(None, config, schema=args.schema, progress=progress)
         where = warehouse.describe("postgres")
@@ -276,9 +279,10 @@ def parser() -> argparse.ArgumentParser:
     sub = main.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--target", choices=("duckdb", "postgres"),
+        p.add_argument("--target", choices=warehouse.TARGETS,
                        default=os.environ.get("DBT_TARGET", "duckdb"),
-                       help="engine (default: DBT_TARGET or duckdb); PostgreSQL uses PG* variables")
+                       help="engine (default: DBT_TARGET or duckdb); PostgreSQL uses PG* "
+                            "variables, Spark a local session on KPI_SPARK_DIR (data/spark)")
         p.add_argument("--path",
                        help=f"DuckDB file (default: KPI_DUCKDB_PATH or {DEFAULT_DUCKDB_PATH})")
 
@@ -299,7 +303,7 @@ def parser() -> argparse.ArgumentParser:
     # no abbreviations: `--tar x` must reach dbt as written, not become --target
     b = sub.add_parser(
         "build", help="run dbt build; arguments kpi does not know go to dbt",
-        allow_abbrev=False, usage="kpi build [-h] [--target {duckdb,postgres}] [--path PATH] "
+        allow_abbrev=False, usage="kpi build [-h] [--target {duckdb,postgres,spark}] [--path PATH] "
                                   "[--as-of AS_OF] [DBT_ARGUMENT ...] [-- DBT_ARGUMENT ...]",
         description="Runs `dbt build` on the project. Every argument kpi build does not know "
                     "goes to dbt, in its order: `kpi build --full-refresh`, `kpi build "

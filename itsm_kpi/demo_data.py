@@ -183,6 +183,42 @@ def generate_postgres(
     return counts
 
 
+def generate_spark(
+    directory: Path | None,
+    config: DemoConfig,
+    schema: str = "raw",
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Write the raw tables as Spark tables of the local session's warehouse in
+    ``directory`` (None: KPI_SPARK_DIR, else data/spark), replacing them: generated in an
+    in-memory DuckDB, exported as Parquet (timestamps as UTC instants, what Spark's
+    timestamp type reads back unchanged in its UTC session) and declared as Parquet tables
+    in the Spark metastore (``warehouse.load_spark_raw_tables``)."""
+    warehouse.check_identifier(schema)
+    report = progress or _ignore
+    directory = directory or warehouse.spark_dir()
+    with tempfile.TemporaryDirectory(prefix="kpi-demo-") as tmp, duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        counts = build_tables(con, config, schema, progress)
+        files = {}
+        for table, columns in RAW_TABLES.items():
+            with _timed(report, f"exported {table} to Parquet"):
+                files[table] = Path(tmp) / f"{table}.parquet"
+                names = ", ".join(
+                    f"cast({name} as timestamptz) as {name}" if kind == "timestamp" else name
+                    for name, kind in columns
+                )
+                target = str(files[table]).replace("'", "''")
+                con.execute(
+                    f"copy (select {names} from {schema}.{table} order by {PRIMARY_KEYS[table]}) "
+                    f"to '{target}' (format parquet)"
+                )
+        with _timed(report, f"declared the raw tables in Spark ({directory})"), \
+                warehouse.spark_session(directory) as session:
+            warehouse.load_spark_raw_tables(session, files, directory, schema)
+    return counts
+
+
 def build_tables(
     con: duckdb.DuckDBPyConnection,
     config: DemoConfig,

@@ -310,8 +310,9 @@ class Report:
 
 def read_marts(target: str | None = None, base: Path = PROJECT_DIR) -> Marts:
     """The marts, read in one connection (itsm_kpi.warehouse): the DuckDB file
-    read-only, or PostgreSQL in one read-only snapshot, by `target` (default DBT_TARGET,
-    duckdb); a relative KPI_DUCKDB_PATH is relative to `base`, the dbt project folder."""
+    read-only, PostgreSQL in one read-only snapshot, or the Spark tables' Parquet files, by
+    `target` (default DBT_TARGET, duckdb); a relative KPI_DUCKDB_PATH (KPI_SPARK_DIR) is
+    relative to `base`, the dbt project folder."""
     try:
         engine = warehouse.target(target)
     except ValueError as error:
@@ -885,7 +886,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m itsm_kpi.report",
                                      description="Writes the scorecard report (HTML, en + ko).")
     parser.add_argument("--out", type=Path, help="folder (default: KPI_REPORT_DIR or reports/)")
-    parser.add_argument("--target", choices=("duckdb", "postgres"),
+    parser.add_argument("--target", choices=warehouse.TARGETS,
                         help="engine (default: DBT_TARGET or duckdb)")
     args = parser.parse_args(argv)
     try:

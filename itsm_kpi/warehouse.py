@@ -1,11 +1,13 @@
 """The one way to reach the project's warehouse, and the raw contract's tables.
 
 A connection goes where profiles.yml sends dbt, from the same environment variables:
-DBT_TARGET (duckdb, the default, or postgres); for DuckDB the file KPI_DUCKDB_PATH
+DBT_TARGET (duckdb, the default, postgres or spark); for DuckDB the file KPI_DUCKDB_PATH
 (default data/kpi.duckdb, relative to the dbt project); for PostgreSQL PGHOST (127.0.0.1),
 PGPORT (5432), PGUSER (postgres), PGPASSWORD and PGDATABASE (kpi), or a database named by
-the caller. The raw tables (schema raw) have one definition of their columns here, with
-the ways to create them and load rows into them.
+the caller; for Spark a local pyspark session on the warehouse and metastore under
+KPI_SPARK_DIR (default data/spark), configured as profiles.yml configures dbt's. The raw
+tables (schema raw) have one definition of their columns here, with the ways to create
+them and load rows into them.
 
 Used by the `kpi` command line, the report, the test harness, the benchmark and the fault
 drill.
@@ -29,9 +31,14 @@ from psycopg2 import sql
 
 from itsm_kpi.paths import PROJECT_DIR
 
+# every target profiles.yml has; ENGINES, those the test suite, the benchmark and the
+# fault drill run on (Spark joins them once tests/harness.py and the readers support it,
+# docs/spark-notes.md)
+TARGETS = ("duckdb", "postgres", "spark")
 ENGINES = ("duckdb", "postgres")
 DEFAULT_TARGET = "duckdb"
 DEFAULT_DUCKDB_PATH = "data/kpi.duckdb"
+DEFAULT_SPARK_DIR = "data/spark"
 DEFAULT_DATABASE = "kpi"
 ADMIN_DATABASE = "postgres"  # where databases are created and dropped from
 RAW_SCHEMA = "raw"
@@ -96,8 +103,8 @@ Row = dict[str, Any]
 def target(explicit: str | None = None) -> str:
     """The engine: `explicit`, else DBT_TARGET, else duckdb."""
     engine = explicit or os.environ.get("DBT_TARGET") or DEFAULT_TARGET
-    if engine not in ENGINES:
-        raise ValueError(f"unknown target {engine!r} (duckdb or postgres)")
+    if engine not in TARGETS:
+        raise ValueError(f"unknown target {engine!r} (duckdb, postgres or spark)")
     return engine
 
 
@@ -106,6 +113,51 @@ def duckdb_path(explicit: str | Path | None = None, base: Path = PROJECT_DIR) ->
     path is relative to `base`, the dbt project folder (where dbt runs)."""
     path = Path(explicit or os.environ.get("KPI_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH)
     return path if path.is_absolute() else base / path
+
+
+def spark_dir(explicit: str | Path | None = None, base: Path = PROJECT_DIR) -> Path:
+    """The local Spark session's folder (warehouse/, metastore_db/, raw/): `explicit`, else
+    KPI_SPARK_DIR, else data/spark; a relative path is relative to `base`, the dbt project
+    folder (where dbt runs, so where profiles.yml's relative default points)."""
+    path = Path(explicit or os.environ.get("KPI_SPARK_DIR") or DEFAULT_SPARK_DIR)
+    return path if path.is_absolute() else base / path
+
+
+def spark_conf(directory: Path) -> dict[str, str]:
+    """The settings of a local Spark session on `directory`: those profiles.yml gives dbt's
+    session (server_side_parameters), so both see the same metastore and tables."""
+    return {
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.ansi.enabled": "false",  # as dbt-spark sets it
+        "spark.sql.warehouse.dir": str(directory / "warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL":
+            f"jdbc:derby:;databaseName={directory / 'metastore_db'};create=true",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={directory}",
+        "spark.driver.memory": os.environ.get("KPI_SPARK_DRIVER_MEMORY", "3g"),
+        "spark.sql.shuffle.partitions": os.environ.get("KPI_SPARK_SHUFFLE_PARTITIONS", "4"),
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+    }
+
+
+@contextlib.contextmanager
+def spark_session(directory: Path | None = None) -> Iterator[Any]:
+    """A local SparkSession (pyspark, the `spark` extra) with Hive support on the metastore
+    and warehouse of `directory` (default spark_dir()), stopped on exit. Its metastore is
+    an embedded Derby database: one process at a time (not while dbt runs on Spark)."""
+    from pyspark.sql import SparkSession  # the optional `spark` extra
+
+    directory = directory or spark_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    builder = SparkSession.builder.master("local[*]").appName("itsm-kpi").enableHiveSupport()
+    for key, value in spark_conf(directory).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()
 
 
 def postgres_params(dbname: str | None = None, user: str | None = None) -> dict[str, Any]:
@@ -129,12 +181,16 @@ def dbt_env(engine: str, *, path: Path | None = None,
     at one warehouse, for `patched_env`."""
     if target(engine) == "duckdb":
         return {"DBT_TARGET": "duckdb", "KPI_DUCKDB_PATH": str(duckdb_path(path))}
+    if target(engine) == "spark":
+        return {"DBT_TARGET": "spark", "KPI_SPARK_DIR": str(spark_dir(path))}
     return {"DBT_TARGET": "postgres", "PGDATABASE": database}
 
 
 def describe(engine: str, *, path: Path | None = None, database: str | None = None) -> str:
     if target(engine) == "duckdb":
         return str(duckdb_path(path))
+    if target(engine) == "spark":
+        return f"Spark warehouse {spark_dir(path)}"
     return f"PostgreSQL database {postgres_params(database)['dbname']}"
 
 
@@ -151,7 +207,20 @@ def connect(engine: str | None = None, *, path: Path | None = None,
     PostgreSQL: database `database` (else PGDATABASE), as `user` (else PGUSER); committed
     on a normal exit unless `autocommit`; `read_only` reads one snapshot (repeatable
     read).
+    Spark (`read_only` only): an in-memory DuckDB connection whose views <schema>.<table>
+    read the Parquet files of the local session's tables (`path`, else KPI_SPARK_DIR), so
+    the report and the scorecards read the marts without a JVM, and while dbt holds the
+    session's metastore. Spark views (fct_kpi_values) are not there: read their tables.
     """
+    if target(engine) == "spark":
+        if not read_only:
+            raise NotImplementedError("writing to Spark goes through spark_session()")
+        con = _spark_parquet_reader(spark_dir(path, base))
+        try:
+            yield con
+        finally:
+            con.close()
+        return
     if target(engine) == "duckdb":
         file = duckdb_path(path, base)
         if read_only and not file.exists():
@@ -184,6 +253,25 @@ def _duckdb_connect(file: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         # this process already holds the file open read-write (dbt-duckdb ran in-process,
         # as in `kpi build`): DuckDB then only allows a connection of the same configuration
         return duckdb.connect(str(file))
+
+
+def _spark_parquet_reader(directory: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with a view per table of the Spark warehouse in `directory`
+    (<warehouse>/<schema>.db/<table>/*.parquet)."""
+    tables = sorted(path.parent for path in (directory / "warehouse").glob("*.db/*/*.parquet"))
+    if not any(table.parent.name == "marts.db" for table in tables):
+        raise FileNotFoundError(f"no Spark marts under {directory}: build them first "
+                                "(`make demo-spark` or `DBT_TARGET=spark dbt build`)")
+    con = duckdb.connect()
+    for table in dict.fromkeys(tables):
+        schema = table.parent.name.removesuffix(".db")
+        check_identifier(schema)
+        check_identifier(table.name)
+        location = str(table / "*.parquet").replace("'", "''")
+        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create view {schema}.{table.name} as "
+                    f"select * from read_parquet('{location}')")
+    return con
 
 
 @contextlib.contextmanager
@@ -274,7 +362,7 @@ def query(conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[Row]
 
 def placeholder(engine: str) -> str:
     """The parameter marker of the engine's driver."""
-    return "?" if target(engine) == "duckdb" else "%s"
+    return "%s" if target(engine) == "postgres" else "?"
 
 
 # --- the raw tables --------------------------------------------------------------------
@@ -343,6 +431,32 @@ def load_raw_rows(conn: Any, engine: str, tables: Mapping[str, Sequence[Mapping[
                                            page_size=2000)
         if engine == "postgres":
             cursor.execute(f"analyze {schema}.{table}")
+
+
+# Spark's names for the contract's types
+SPARK_TYPES = {"bigint": "bigint", "text": "string", "timestamp": "timestamp"}
+
+
+def load_spark_raw_tables(session: Any, files: Mapping[str, Path], directory: Path,
+                          schema: str = RAW_SCHEMA) -> None:
+    """Makes each Parquet file of `files` (table -> file with the contract's columns) the
+    Spark table <schema>.<table>: copied to <directory>/<schema>/<table>/ and declared an
+    external Parquet table there with the contract's columns (plain Parquet: no Delta Lake
+    in a local session). A table that exists is dropped and declared again; views on it,
+    dbt's staging, read it by name and stay."""
+    import shutil
+
+    check_identifier(schema)
+    session.sql(f"create schema if not exists {schema}")
+    for table, file in files.items():
+        location = directory / schema / table
+        session.sql(f"drop table if exists {schema}.{table}")
+        shutil.rmtree(location, ignore_errors=True)
+        location.mkdir(parents=True)
+        shutil.copy(file, location / "part-0.parquet")
+        columns = ", ".join(f"{name} {SPARK_TYPES[kind]}" for name, kind in RAW_TABLES[table])
+        session.sql(f"create table {schema}.{table} ({columns}) using parquet "
+                    f"location '{location.as_posix()}'")
 
 
 def check_identifier(name: str) -> None:

@@ -7,7 +7,7 @@
         raw_rows,
         rejected_rows,
         rejection_rate_pct,
-        cast({{ rejection_rate_warn_pct() }} as double precision) as threshold_pct
+        cast({{ rejection_rate_warn_pct() }} as {{ type_double() }}) as threshold_pct
     from {{ model }}
     where source_table = '{{ source_table }}'
         and rejection_rate_pct > {{ rejection_rate_warn_pct() }}

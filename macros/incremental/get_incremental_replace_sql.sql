@@ -47,3 +47,36 @@
     select {{ columns }}
     from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
+
+{#- Spark (plain Parquet tables, no Delta Lake: no DELETE, no MERGE): the table is
+    rewritten whole, correct if slower than a delete. The rows kept (those the replaced
+    rows' condition is not true for: the complement of what a DELETE removes) and the new
+    rows (the temporary view of the model) are written into <target>__dbt_replace, which
+    then overwrites the target (`insert overwrite`: Spark cannot overwrite a table in the
+    statement that reads it), and is dropped (the statement returned, dbt's `main`). A run
+    that replaces every row writes only the new rows. Runs its first two statements
+    itself: dbt-spark executes one statement per call. Called through the overridden
+    dbt_spark_get_incremental_sql (macros/adapters). -#}
+{% macro spark__get_incremental_replace_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set predicate = replaced_rows(target) -%}
+    {%- set rebuilt = target.incorporate(path={'identifier': target.identifier ~ '__dbt_replace'}) -%}
+    {%- if execute -%}
+        {%- do run_query('drop table if exists ' ~ rebuilt) -%}
+        {%- set rows -%}
+            create table {{ rebuilt }} using parquet as
+            {% if predicate != '1 = 1' -%}
+            select {{ columns }}
+            from {{ target }}
+            where ({{ predicate }}) is not true
+            union all
+            {% endif -%}
+            select {{ columns }}
+            from {{ arg_dict['temp_relation'] }}
+        {%- endset -%}
+        {%- do run_query(rows) -%}
+        {%- do run_query('insert overwrite table ' ~ target ~ ' select ' ~ columns ~ ' from ' ~ rebuilt) -%}
+    {%- endif -%}
+    drop table if exists {{ rebuilt }}
+{%- endmacro %}

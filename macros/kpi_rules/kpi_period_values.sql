@@ -144,7 +144,7 @@ elapsed_days_tenants as (
         kpi_name,
         {{ slice_keys }}
         period_start,
-        cast(numerator as double precision) as measured_value,
+        cast(numerator as {{ type_double() }}) as measured_value,
         cast(row_number() over (
             partition by tenant_id, kpi_name, {{ slice_keys }} period_start
             order by numerator
@@ -194,7 +194,7 @@ elapsed_days_tenants as (
         period_start,
         max(value_count) as value_count,
         max(case when value_rank = floor(position) then measured_value end)
-        + cast(max(position - floor(position)) as double precision) * (
+        + cast(max(position - floor(position)) as {{ type_double() }}) * (
             max(case when value_rank = ceil(position) then measured_value end)
             - max(case when value_rank = floor(position) then measured_value end)
         ) as percentile_value
@@ -366,7 +366,7 @@ elapsed_days_tenants as (
         {{ g }}_recomputed_periods.is_complete,
         {{ g }}_recomputed_periods.period_start_at,
         {{ g }}_recomputed_periods.period_end_at,
-        cast({{ g }}_ranked_targets.target as double precision) as target,
+        cast({{ g }}_ranked_targets.target as {{ type_double() }}) as target,
         definitions.aggregation,
         definitions.value_multiplier,
         definitions.value_decimals,
@@ -376,9 +376,9 @@ elapsed_days_tenants as (
         definitions.lower_better_yellow_ratio,
         case
             when definitions.aggregation = 'STOCK'
-                then cast(coalesce({{ g }}_stock_levels.stock_level, 0) as double precision)
+                then cast(coalesce({{ g }}_stock_levels.stock_level, 0) as {{ type_double() }})
             when definitions.aggregation in ('RATIO', 'SUM')
-                then cast(coalesce({{ g }}_sums.numerator, 0) as double precision)
+                then cast(coalesce({{ g }}_sums.numerator, 0) as {{ type_double() }})
         end as numerator,
         case
             when definitions.aggregation = 'RATIO' and definitions.denominator_basis = 'ELAPSED_DAYS'
@@ -395,11 +395,11 @@ elapsed_days_tenants as (
                                 then 1
                             else 0
                         end
-                end as double precision)
+                end as {{ type_double() }})
             when definitions.aggregation = 'RATIO'
-                then cast(coalesce({{ g }}_sums.denominator, 0) as double precision)
+                then cast(coalesce({{ g }}_sums.denominator, 0) as {{ type_double() }})
             when definitions.aggregation = 'PERCENTILE'
-                then cast(coalesce({{ g }}_percentiles.value_count, 0) as double precision)
+                then cast(coalesce({{ g }}_percentiles.value_count, 0) as {{ type_double() }})
         end as denominator,
         {{ g }}_percentiles.percentile_value
     from {{ g }}_recomputed_periods
@@ -491,12 +491,12 @@ final as (
         cast(period_end as date) as period_end,
         cast(is_complete as boolean) as is_complete,
         -- measures
-        cast(value as double precision) as value,
-        cast(numerator as double precision) as numerator,
-        cast(denominator as double precision) as denominator,
-        cast(target as double precision) as target,
+        cast(value as {{ type_double() }}) as value,
+        cast(numerator as {{ type_double() }}) as numerator,
+        cast(denominator as {{ type_double() }}) as denominator,
+        cast(target as {{ type_double() }}) as target,
         cast(direction as {{ dbt.type_string() }}) as direction,
-        cast({{ round_half_up(achievement_pct('value', 'target', 'direction'), 1) }} as double precision)
+        cast({{ round_half_up(achievement_pct('value', 'target', 'direction'), 1) }} as {{ type_double() }})
             as achievement_pct,
         cast({{ kpi_status(
             'value', 'target', 'direction',

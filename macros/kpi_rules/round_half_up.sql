@@ -6,11 +6,11 @@
     so a column expands into a CASE). -#}
 {% macro round_half_up(value, decimals) -%}
     {%- if decimals is number or (decimals | string).isdigit() -%}
-        cast(round(cast({{ value }} as numeric(38, 10)), {{ decimals }}) as double precision)
+        cast(round(cast({{ value }} as numeric(38, 10)), {{ decimals }}) as {{ type_double() }})
     {%- else -%}
         case cast({{ decimals }} as integer)
             {%- for places in range(7) %}
-            when {{ places }} then cast(round(cast({{ value }} as numeric(38, 10)), {{ places }}) as double precision)
+            when {{ places }} then cast(round(cast({{ value }} as numeric(38, 10)), {{ places }}) as {{ type_double() }})
             {%- endfor %}
         end
     {%- endif -%}

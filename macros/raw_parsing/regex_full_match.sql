@@ -11,3 +11,9 @@
 {% macro duckdb__regex_full_match(expression, pattern) -%}
     regexp_full_match({{ expression }}, '{{ pattern }}')
 {%- endmacro %}
+
+{#- Spark: rlike (Java regular expressions) anchored; a backslash in a Spark string
+    literal is an escape character, so the pattern's backslashes are doubled. -#}
+{% macro spark__regex_full_match(expression, pattern) -%}
+    ({{ expression }} rlike '^(?:{{ pattern | replace("\\", "\\\\") }})$')
+{%- endmacro %}

@@ -32,6 +32,15 @@
     end
 {%- endmacro %}
 
+{#- Spark: try_cast gives null for a day the calendar does not have (also with ANSI mode
+    on, which dbt-spark turns off). -#}
+{% macro spark__safe_cast_timestamp(text_expression) -%}
+    case
+        when {{ regex_full_match('trim(' ~ text_expression ~ ')', _iso_timestamp_pattern()) }}
+            then try_cast(trim({{ text_expression }}) as timestamp)
+    end
+{%- endmacro %}
+
 {% macro duckdb__safe_cast_timestamp(text_expression) -%}
     case
         when {{ regex_full_match('trim(' ~ text_expression ~ ')', _iso_timestamp_pattern()) }}

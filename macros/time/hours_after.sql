@@ -4,7 +4,7 @@
     32-bit count: a count of microseconds overflows past 35 minutes). -#}
 {% macro hours_after(start_timestamp, hours) -%}
     {%- set microseconds = 'cast(round((' ~ hours ~ ') * 3600000000.0) as bigint)' -%}
-    {%- set seconds = 'cast(floor(cast(' ~ microseconds ~ ' as double precision) / 1000000.0) as bigint)' -%}
+    {%- set seconds = 'cast(floor(cast(' ~ microseconds ~ ' as ' ~ type_double() ~ ') / 1000000.0) as bigint)' -%}
     {{ dbt.dateadd(
         'microsecond',
         '(' ~ microseconds ~ ' - ' ~ seconds ~ ' * 1000000)',

@@ -13,3 +13,14 @@
 {% macro duckdb__timezone_names() -%}
     (select name from pg_timezone_names())
 {%- endmacro %}
+
+{#- Spark lists no timezone names in SQL: the IANA names of the tz database dbt ships
+    (pytz, in dbt's Jinja modules), as inline rows. Java's own list (the one
+    from_utc_timestamp uses) holds the same canonical names. -#}
+{% macro spark__timezone_names() -%}
+    (select name from values
+        {%- for name in modules.pytz.all_timezones %}
+        ('{{ name }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    as timezone_names (name))
+{%- endmacro %}

@@ -118,7 +118,7 @@ final as (
                 else 0
             end as bigint
         ) as assignee_count,
-        cast(coalesce(resolution.on_hold_hours, 0.0) as double precision) as on_hold_hours,
+        cast(coalesce(resolution.on_hold_hours, 0.0) as {{ type_double() }}) as on_hold_hours,
         case
             when resolution.is_resolved
                 then {{ hours_between('requests.created_at', 'resolution.resolved_at') }}

@@ -61,10 +61,10 @@ final as (
         -- can come out a few 1e-13 h over it
         round((sla_elapsed_hours - policy_resolution_hours) * 3600000000.0) <= 0 as is_compliant,
         -- measures
-        cast(policy_resolution_hours as double precision) as policy_resolution_hours,
-        cast(resolution_hours as double precision) as resolution_hours,
-        cast(on_hold_hours as double precision) as on_hold_hours,
-        cast(sla_elapsed_hours as double precision) as sla_elapsed_hours,
+        cast(policy_resolution_hours as {{ type_double() }}) as policy_resolution_hours,
+        cast(resolution_hours as {{ type_double() }}) as resolution_hours,
+        cast(on_hold_hours as {{ type_double() }}) as on_hold_hours,
+        cast(sla_elapsed_hours as {{ type_double() }}) as sla_elapsed_hours,
         -- timestamps (UTC)
         resolved_at
     from evaluated

@@ -38,7 +38,7 @@ final as (
         -- attributes
         pause_on_hold,
         -- measures
-        cast(resolution_hours as double precision) as resolution_hours
+        cast(resolution_hours as {{ type_double() }}) as resolution_hours
     from ranked_policies
     where policy_rank = 1
 )

@@ -28,8 +28,8 @@ final as (
             when deployments.status = 'ROLLED_BACK' or failed_deployments.deployment_id is not null
                 then 1.0
             else 0.0
-        end as double precision) as numerator,
-        cast(1.0 as double precision) as denominator,
+        end as {{ type_double() }}) as numerator,
+        cast(1.0 as {{ type_double() }}) as denominator,
         deployments.service,
         deployments.environment
     from deployments

@@ -17,8 +17,8 @@ final as (
         tenant_id,
         cast('CHANGE_LEAD_TIME' as {{ dbt.type_string() }}) as kpi_name,
         finished_at as measured_at,
-        cast({{ hours_between('commit_at', 'finished_at') }} as double precision) as numerator,
-        cast(1.0 as double precision) as denominator,
+        cast({{ hours_between('commit_at', 'finished_at') }} as {{ type_double() }}) as numerator,
+        cast(1.0 as {{ type_double() }}) as denominator,
         service,
         environment
     from deployments

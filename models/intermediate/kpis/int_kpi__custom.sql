@@ -14,8 +14,8 @@ final as (
         cast(null as bigint) as tenant_id,
         cast(null as {{ dbt.type_string() }}) as kpi_name,
         cast(null as timestamp) as measured_at,
-        cast(null as double precision) as numerator,
-        cast(null as double precision) as denominator
+        cast(null as {{ type_double() }}) as numerator,
+        cast(null as {{ type_double() }}) as denominator
     where 1 = 0
 )
 

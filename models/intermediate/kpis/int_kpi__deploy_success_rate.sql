@@ -15,8 +15,8 @@ final as (
         tenant_id,
         cast('DEPLOY_SUCCESS_RATE' as {{ dbt.type_string() }}) as kpi_name,
         finished_at as measured_at,
-        cast(case when status = 'DEPLOYED' then 1.0 else 0.0 end as double precision) as numerator,
-        cast(1.0 as double precision) as denominator,
+        cast(case when status = 'DEPLOYED' then 1.0 else 0.0 end as {{ type_double() }}) as numerator,
+        cast(1.0 as {{ type_double() }}) as denominator,
         service,
         environment
     from deployments

@@ -20,9 +20,9 @@ final as (
         tenant_id,
         cast('DEPLOYMENT_FREQUENCY' as {{ dbt.type_string() }}) as kpi_name,
         finished_at as measured_at,
-        cast(case when status = 'DEPLOYED' then 1.0 else 0.0 end as double precision)
+        cast(case when status = 'DEPLOYED' then 1.0 else 0.0 end as {{ type_double() }})
             as numerator,
-        cast(null as double precision) as denominator,
+        cast(null as {{ type_double() }}) as denominator,
         service,
         environment
     from deployments

@@ -21,9 +21,9 @@ final as (
         deployments.tenant_id,
         cast('DEPLOYMENT_REWORK_RATE' as {{ dbt.type_string() }}) as kpi_name,
         deployments.finished_at as measured_at,
-        cast(case when incidents.sr_id is not null then 1.0 else 0.0 end as double precision)
+        cast(case when incidents.sr_id is not null then 1.0 else 0.0 end as {{ type_double() }})
             as numerator,
-        cast(1.0 as double precision) as denominator,
+        cast(1.0 as {{ type_double() }}) as denominator,
         deployments.service,
         deployments.environment
     from deployments

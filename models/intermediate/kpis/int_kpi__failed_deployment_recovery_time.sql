@@ -18,8 +18,8 @@ final as (
         tenant_id,
         cast('FAILED_DEPLOYMENT_RECOVERY_TIME' as {{ dbt.type_string() }}) as kpi_name,
         resolved_at as measured_at,
-        cast(recovery_hours as double precision) as numerator,
-        cast(1.0 as double precision) as denominator,
+        cast(recovery_hours as {{ type_double() }}) as numerator,
+        cast(1.0 as {{ type_double() }}) as denominator,
         service,
         environment
     from recoveries

@@ -14,8 +14,8 @@ final as (
         cast('FCR' as {{ dbt.type_string() }}) as kpi_name,
         resolved_at as measured_at,
         cast(case when reopen_count = 0 and assignee_count <= 1 then 1.0 else 0.0 end
-            as double precision) as numerator,
-        cast(1.0 as double precision) as denominator
+            as {{ type_double() }}) as numerator,
+        cast(1.0 as {{ type_double() }}) as denominator
     from lifecycle
     where is_resolved
 )

@@ -33,8 +33,8 @@ final as (
         resolved_incidents.tenant_id,
         mttr_kpis.kpi_name,
         resolved_incidents.resolved_at as measured_at,
-        cast(resolved_incidents.resolution_hours as double precision) as numerator,
-        cast(1.0 as double precision) as denominator
+        cast(resolved_incidents.resolution_hours as {{ type_double() }}) as numerator,
+        cast(1.0 as {{ type_double() }}) as denominator
     from resolved_incidents
     cross join mttr_kpis
 )

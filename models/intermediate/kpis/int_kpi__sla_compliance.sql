@@ -13,8 +13,8 @@ final as (
         tenant_id,
         cast('SLA_COMPLIANCE' as {{ dbt.type_string() }}) as kpi_name,
         resolved_at as measured_at,
-        cast(case when is_compliant then 1.0 else 0.0 end as double precision) as numerator,
-        cast(1.0 as double precision) as denominator
+        cast(case when is_compliant then 1.0 else 0.0 end as {{ type_double() }}) as numerator,
+        cast(1.0 as {{ type_double() }}) as denominator
     from outcomes
 )
 

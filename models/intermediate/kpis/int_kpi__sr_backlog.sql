@@ -48,8 +48,8 @@ final as (
         tenant_id,
         cast('SR_BACKLOG' as {{ dbt.type_string() }}) as kpi_name,
         measured_at,
-        cast(delta as double precision) as numerator,
-        cast(null as double precision) as denominator
+        cast(delta as {{ type_double() }}) as numerator,
+        cast(null as {{ type_double() }}) as denominator
     from changes
 )
 

@@ -191,9 +191,9 @@ final as (
                     || ' in service_requests'
             when 'TENANT_MISMATCH'
                 then 'tenant_id ' || cast(tenant_id as {{ dbt.type_string() }})
-                    || ' differs from its request''s tenant '
+                    || ' differs from its request' || chr(39) || 's tenant '
                     || cast(request_tenant_id as {{ dbt.type_string() }})
-            when 'EVENT_BEFORE_CREATION' then 'event_at is before its request''s created_at'
+            when 'EVENT_BEFORE_CREATION' then 'event_at is before its request' || chr(39) || 's created_at'
             when 'DUPLICATE_KEY'
                 then 'event_id ' || cast(event_id as {{ dbt.type_string() }}) || ' appears '
                     || cast(key_count as {{ dbt.type_string() }}) || ' times; one is kept'

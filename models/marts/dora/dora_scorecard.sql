@@ -139,12 +139,12 @@ final as (
         cast(pivoted.is_complete as boolean) as is_complete,
         cast(pivoted.as_of as timestamp) as as_of,
         -- values
-        cast(pivoted.deployment_frequency as double precision) as deployment_frequency,
-        cast(pivoted.change_lead_time_hours as double precision) as change_lead_time_hours,
-        cast(pivoted.change_failure_rate_pct as double precision) as change_failure_rate_pct,
-        cast(pivoted.failed_deployment_recovery_time_hours as double precision)
+        cast(pivoted.deployment_frequency as {{ type_double() }}) as deployment_frequency,
+        cast(pivoted.change_lead_time_hours as {{ type_double() }}) as change_lead_time_hours,
+        cast(pivoted.change_failure_rate_pct as {{ type_double() }}) as change_failure_rate_pct,
+        cast(pivoted.failed_deployment_recovery_time_hours as {{ type_double() }})
             as failed_deployment_recovery_time_hours,
-        cast(pivoted.deployment_rework_rate_pct as double precision) as deployment_rework_rate_pct,
+        cast(pivoted.deployment_rework_rate_pct as {{ type_double() }}) as deployment_rework_rate_pct,
         -- levels
         cast(deployment_frequency_levels.level as {{ dbt.type_string() }}) as deployment_frequency_level,
         cast(change_lead_time_levels.level as {{ dbt.type_string() }}) as change_lead_time_level,

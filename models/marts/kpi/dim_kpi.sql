@@ -17,11 +17,11 @@ final as (
         cast(unit as {{ dbt.type_string() }}) as unit,
         -- rules
         cast(direction as {{ dbt.type_string() }}) as direction,
-        cast(default_target as double precision) as default_target,
+        cast(default_target as {{ type_double() }}) as default_target,
         cast(default_grain as {{ dbt.type_string() }}) as default_grain,
         cast(aggregation as {{ dbt.type_string() }}) as aggregation,
-        cast(percentile as double precision) as percentile,
-        cast(value_multiplier as double precision) as value_multiplier,
+        cast(percentile as {{ type_double() }}) as percentile,
+        cast(value_multiplier as {{ type_double() }}) as value_multiplier,
         cast(value_decimals as integer) as value_decimals,
         -- a RATIO's denominator: MEASUREMENTS (the sum of its measurements' denominators)
         -- or ELAPSED_DAYS (the local days of the period started before as_of)
@@ -32,9 +32,9 @@ final as (
         -- the breakdowns of fct_kpi_breakdowns it has (null: every one of its subject's)
         cast(nullif(replace(upper(breakdowns), ' ', ''), '') as {{ dbt.type_string() }})
             as breakdowns,
-        cast(coalesce(green_threshold_pct, 95.0) as double precision) as green_threshold_pct,
-        cast(coalesce(yellow_threshold_pct, 80.0) as double precision) as yellow_threshold_pct,
-        cast(coalesce(lower_better_yellow_ratio, 1.2) as double precision) as lower_better_yellow_ratio,
+        cast(coalesce(green_threshold_pct, 95.0) as {{ type_double() }}) as green_threshold_pct,
+        cast(coalesce(yellow_threshold_pct, 80.0) as {{ type_double() }}) as yellow_threshold_pct,
+        cast(coalesce(lower_better_yellow_ratio, 1.2) as {{ type_double() }}) as lower_better_yellow_ratio,
         cast(is_builtin as boolean) as is_builtin
     from definitions
 )

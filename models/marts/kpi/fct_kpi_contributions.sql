@@ -61,18 +61,18 @@ final as (
         -- measures: what it adds to the period's numerator and denominator
         cast(case
             when counted.aggregation in ('RATIO', 'SUM') then counted.numerator
-        end as double precision) as numerator,
+        end as {{ type_double() }}) as numerator,
         cast(case
             when counted.aggregation = 'RATIO' then counted.denominator
             when counted.aggregation = 'PERCENTILE' then 1
-        end as double precision) as denominator,
+        end as {{ type_double() }}) as denominator,
         -- its own value, before value_multiplier (the hours for MTTR and the percentiles)
         cast(case
             when counted.aggregation = 'RATIO' and counted.denominator <> 0
-                then cast(counted.numerator as double precision)
-                    / cast(counted.denominator as double precision)
+                then cast(counted.numerator as {{ type_double() }})
+                    / cast(counted.denominator as {{ type_double() }})
             when counted.aggregation in ('SUM', 'PERCENTILE') then counted.numerator
-        end as double precision) as measured_value,
+        end as {{ type_double() }}) as measured_value,
         -- dimensions (the request's or the deployment's)
         cast(counted.team as {{ dbt.type_string() }}) as team,
         cast(counted.service as {{ dbt.type_string() }}) as service,

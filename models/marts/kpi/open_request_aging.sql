@@ -107,9 +107,9 @@ final as (
         -- measures
         {{ hours_between('lifecycle.created_at', as_of_timestamp()) }} as age_hours,
         {{ hours_between('open_requests.status_since', as_of_timestamp()) }} as hours_in_status,
-        cast(lifecycle.on_hold_hours as double precision) as on_hold_hours,
+        cast(lifecycle.on_hold_hours as {{ type_double() }}) as on_hold_hours,
         cast(lifecycle.reopen_count as bigint) as reopen_count,
-        cast(sla_deadlines.sla_resolution_hours as double precision) as sla_resolution_hours,
+        cast(sla_deadlines.sla_resolution_hours as {{ type_double() }}) as sla_resolution_hours,
         -- timestamps (UTC)
         lifecycle.created_at,
         open_requests.status_since,

@@ -51,7 +51,7 @@ final as (
             case
                 when raw_counts.raw_rows > 0
                     then 100.0 * coalesce(rejected_counts.rejected_rows, 0) / raw_counts.raw_rows
-            end as double precision
+            end as {{ type_double() }}
         ) as rejection_rate_pct,
         -- timestamps (UTC)
         cast({{ as_of_timestamp() }} as timestamp) as checked_at

@@ -1,7 +1,7 @@
 -- The quarantine: every raw row that did not reach the KPIs, with the rule it broke and
 -- its raw values as text. A row keeps the first_seen_at of the previous build while it
 -- stays rejected (matched on its table and raw text); a row fixed in the raw table leaves.
-{%- set previous = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none %}
+{%- set previous = previous_build(adapter.get_relation(this.database, this.schema, this.identifier)) if execute else none %}
 with
 
 requests as (
