@@ -60,10 +60,11 @@ $(DAGSTER_HOME_DIR)/dagster.yaml: orchestration/dagster.yaml
 manifest: install
 	$(BIN)/dbt parse --quiet
 
-## Run the whole test suite (dbt builds on DuckDB and PostgreSQL, dbt tests, pytest), the
-## test modules spread over TEST_WORKERS processes (default 2; 0 runs them in this one).
+## Run the whole test suite (dbt builds on DuckDB, PostgreSQL and Spark, dbt tests, pytest),
+## the test modules spread over TEST_WORKERS processes (default 2; 0 runs them in this one).
+## Installs the `spark` extra; the Spark tests skip without Java 17 (not in CI).
 TEST_WORKERS ?= 2
-test: manifest
+test: manifest $(SPARK_STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope --durations=25
 
 ## Dagster UI and daemon on the DuckDB default (DAGSTER_HOME=.dagster, kept between runs),

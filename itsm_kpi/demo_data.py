@@ -25,6 +25,7 @@ them with ``COPY`` in a single transaction.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import tempfile
 import time
@@ -188,34 +189,26 @@ def generate_spark(
     config: DemoConfig,
     schema: str = "raw",
     progress: Progress | None = None,
+    session: Any = None,
 ) -> dict[str, int]:
     """Write the raw tables as Spark tables of the local session's warehouse in
     ``directory`` (None: KPI_SPARK_DIR, else data/spark), replacing them: generated in an
-    in-memory DuckDB, exported as Parquet (timestamps as UTC instants, what Spark's
-    timestamp type reads back unchanged in its UTC session) and declared as Parquet tables
-    in the Spark metastore (``warehouse.load_spark_raw_tables``)."""
+    in-memory DuckDB, exported as Parquet (``warehouse.export_raw_parquet``) and declared as
+    Parquet tables in the Spark metastore (``warehouse.load_spark_raw_tables``), through
+    ``session`` when given (a session already running on ``directory``), else a session of
+    its own, stopped at the end."""
     warehouse.check_identifier(schema)
     report = progress or _ignore
     directory = directory or warehouse.spark_dir()
     with tempfile.TemporaryDirectory(prefix="kpi-demo-") as tmp, duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
         counts = build_tables(con, config, schema, progress)
-        files = {}
-        for table, columns in RAW_TABLES.items():
-            with _timed(report, f"exported {table} to Parquet"):
-                files[table] = Path(tmp) / f"{table}.parquet"
-                names = ", ".join(
-                    f"cast({name} as timestamptz) as {name}" if kind == "timestamp" else name
-                    for name, kind in columns
-                )
-                target = str(files[table]).replace("'", "''")
-                con.execute(
-                    f"copy (select {names} from {schema}.{table} order by {PRIMARY_KEYS[table]}) "
-                    f"to '{target}' (format parquet)"
-                )
+        with _timed(report, "exported the raw tables to Parquet"):
+            files = warehouse.export_raw_parquet(con, Path(tmp), schema)
         with _timed(report, f"declared the raw tables in Spark ({directory})"), \
-                warehouse.spark_session(directory) as session:
-            warehouse.load_spark_raw_tables(session, files, directory, schema)
+                (contextlib.nullcontext(session) if session is not None
+                 else warehouse.spark_session(directory)) as spark:
+            warehouse.load_spark_raw_tables(spark, files, directory, schema)
     return counts
 
 

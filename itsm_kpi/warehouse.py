@@ -31,9 +31,9 @@ from psycopg2 import sql
 
 from itsm_kpi.paths import PROJECT_DIR
 
-# every target profiles.yml has; ENGINES, those the test suite, the benchmark and the
-# fault drill run on (Spark joins them once tests/harness.py and the readers support it,
-# docs/spark-notes.md)
+# every target profiles.yml has; ENGINES, those the whole test suite, the benchmark and
+# the fault drill run on by default (Spark builds take minutes: the tests that run on it
+# too use tests/harness.py's WITH_SPARK)
 TARGETS = ("duckdb", "postgres", "spark")
 ENGINES = ("duckdb", "postgres")
 DEFAULT_TARGET = "duckdb"
@@ -140,24 +140,44 @@ def spark_conf(directory: Path) -> dict[str, str]:
     }
 
 
-@contextlib.contextmanager
-def spark_session(directory: Path | None = None) -> Iterator[Any]:
+def start_spark_session(directory: Path) -> Any:
     """A local SparkSession (pyspark, the `spark` extra) with Hive support on the metastore
-    and warehouse of `directory` (default spark_dir()), stopped on exit. Its metastore is
+    and warehouse of `directory`; the caller stops it. A session this process already
+    runs is returned as it is (its warehouse and metastore cannot change). The metastore is
     an embedded Derby database: one process at a time (not while dbt runs on Spark)."""
     from pyspark.sql import SparkSession  # the optional `spark` extra
 
-    directory = directory or spark_dir()
     directory.mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder.master("local[*]").appName("itsm-kpi").enableHiveSupport()
     for key, value in spark_conf(directory).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+@contextlib.contextmanager
+def spark_session(directory: Path | None = None) -> Iterator[Any]:
+    """start_spark_session() on `directory` (default spark_dir()), stopped on exit."""
+    session = start_spark_session(directory or spark_dir())
     try:
         yield session
     finally:
         session.stop()
+
+
+def spark_rows(session: Any, statement: str) -> list[Row]:
+    """The rows of a Spark SQL query as dicts; timestamps as naive UTC datetimes, as the
+    other engines return them (pyspark converts to the Python process's local time)."""
+    from datetime import UTC, datetime
+
+    def value(item: Any) -> Any:
+        if isinstance(item, datetime) and item.tzinfo is None:
+            return item.astimezone(UTC).replace(tzinfo=None)
+        return item
+
+    return [{name: value(item) for name, item in row.asDict().items()}
+            for row in session.sql(statement).collect()]
 
 
 def postgres_params(dbname: str | None = None, user: str | None = None) -> dict[str, Any]:
@@ -457,6 +477,40 @@ def load_spark_raw_tables(session: Any, files: Mapping[str, Path], directory: Pa
         columns = ", ".join(f"{name} {SPARK_TYPES[kind]}" for name, kind in RAW_TABLES[table])
         session.sql(f"create table {schema}.{table} ({columns}) using parquet "
                     f"location '{location.as_posix()}'")
+
+
+def export_raw_parquet(con: duckdb.DuckDBPyConnection, folder: Path,
+                       schema: str = RAW_SCHEMA) -> dict[str, Path]:
+    """The raw tables in `schema` of DuckDB connection `con` as one Parquet file each in
+    `folder` (table -> file), rows in key order, timestamps as UTC instants (what Spark's
+    timestamp type reads back unchanged in its UTC session)."""
+    check_identifier(schema)
+    con.execute("set TimeZone = 'UTC'")
+    files = {}
+    for table, columns in RAW_TABLES.items():
+        files[table] = folder / f"{table}.parquet"
+        names = ", ".join(
+            f"cast({name} as timestamptz) as {name}" if kind == "timestamp" else name
+            for name, kind in columns
+        )
+        location = str(files[table]).replace("'", "''")
+        con.execute(f"copy (select {names} from {schema}.{table} "
+                    f"order by {PRIMARY_KEYS[table]}) to '{location}' (format parquet)")
+    return files
+
+
+def load_spark_raw_rows(session: Any, tables: Mapping[str, Sequence[Mapping[str, Any]]],
+                        directory: Path, schema: str = RAW_SCHEMA) -> None:
+    """load_raw_rows() for Spark: the rows of `tables` (table -> rows as dicts; a missing
+    table or column is empty) become the Spark tables <schema>.<table> of the session on
+    `directory`, through Parquet (load_spark_raw_tables)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kpi-raw-") as tmp, duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        load_raw_rows(con, "duckdb", tables, schema)
+        files = export_raw_parquet(con, Path(tmp), schema)
+        load_spark_raw_tables(session, files, directory, schema)
 
 
 def check_identifier(name: str) -> None:

@@ -1,15 +1,24 @@
-"""Test harness: a throw-away copy of the dbt project on a real DuckDB file or a real
-PostgreSQL database, raw rows loaded from Python, `dbt build` run in-process, marts read
-back as dicts.
+"""Test harness: a throw-away copy of the dbt project on a real DuckDB file, a real
+PostgreSQL database or real Spark tables, raw rows loaded from Python, `dbt build` run
+in-process, marts read back as dicts.
 
 PostgreSQL tests skip when the server is unreachable, unless KPI_REQUIRE_POSTGRES=1 (CI),
-where they fail instead.
+where they fail instead. Spark tests (the engines of WITH_SPARK) skip when pyspark (the
+`spark` extra) or Java is missing, unless KPI_REQUIRE_SPARK=1 (CI).
+
+Spark: one local session per test process (the JVM starts once), on a folder of its own
+(its warehouse and embedded Derby metastore), which dbt's in-process runs share. So one
+Spark warehouse is alive at a time in a process: a new one drops the previous one's
+schemas.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
@@ -28,10 +37,14 @@ from itsm_kpi.warehouse import postgres_params as pg_params
 
 # re-exported for the test modules: the one environment patch, the engines, the raw
 # contract's columns and the PostgreSQL parameters of a named database
-__all__ = ["ENGINES", "RAW_COLUMNS", "REPO_ROOT", "DbtBuildError", "Warehouse", "normalise",
-           "patched_env", "pg_params", "require_postgres", "ts"]
+__all__ = ["ENGINES", "RAW_COLUMNS", "REPO_ROOT", "WITH_SPARK", "DbtBuildError", "Warehouse",
+           "normalise", "patched_env", "pg_params", "require_postgres", "require_spark", "ts"]
 
 REPO_ROOT = PROJECT_DIR
+# the engines of the tests that run on Spark too: the hand-worked fixtures, the reference
+# comparison and the engine equality (a Spark build takes minutes: the other tests run
+# on ENGINES)
+WITH_SPARK = (*ENGINES, "spark")
 
 
 def require_postgres() -> None:
@@ -47,6 +60,64 @@ def require_postgres() -> None:
         pytest.skip(f"{message}; set up PostgreSQL to run these tests")
 
 
+def require_spark() -> None:
+    """Skip (or fail, with KPI_REQUIRE_SPARK=1 as in CI) when a local Spark session cannot
+    start here: pyspark (the `spark` extra) or Java missing."""
+    missing = None
+    try:
+        import dbt.adapters.spark  # noqa: F401
+        import pyspark  # noqa: F401
+    except ImportError as error:
+        missing = f"the spark extra is not installed ({error}): pip install -e '.[spark]'"
+    if missing is None and not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        missing = "Java is not installed (Spark needs Java 17: openjdk-17-jre-headless)"
+    if missing:
+        if os.environ.get("KPI_REQUIRE_SPARK") == "1":
+            pytest.fail(f"{missing} (KPI_REQUIRE_SPARK=1: Spark tests are mandatory)")
+        pytest.skip(f"Spark tests skipped: {missing}")
+
+
+class _SparkProcess:
+    """This process's one local Spark session, its folder, and the Spark warehouse that
+    owns its schemas now."""
+
+    session: Any = None
+    directory: Path | None = None
+    owner: Warehouse | None = None
+
+    @classmethod
+    def start(cls) -> Any:
+        if cls.session is None:
+            cls.directory = Path(tempfile.mkdtemp(prefix="kpi-test-spark-"))
+            # the machine's name may resolve to a loopback address: say so, not warn
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            cls.session = warehouse.start_spark_session(cls.directory)
+            atexit.register(cls.stop)
+        return cls.session
+
+    @classmethod
+    def stop(cls) -> None:
+        if cls.session is not None:
+            cls.session.stop()
+            cls.session = None
+        if cls.directory is not None:
+            shutil.rmtree(cls.directory, ignore_errors=True)
+
+    @classmethod
+    def reset(cls) -> None:
+        """Drops every schema but `default` (tables, views and raw files)."""
+        session = cls.start()
+        for row in session.sql("show databases").collect():
+            name = row[0]
+            if name != "default":
+                session.sql(f"drop database if exists `{name}` cascade")
+        assert cls.directory is not None
+        shutil.rmtree(cls.directory / "warehouse", ignore_errors=True)
+        for child in cls.directory.iterdir():
+            if child.is_dir() and child.name not in ("metastore_db", "warehouse"):
+                shutil.rmtree(child, ignore_errors=True)
+
+
 class DbtBuildError(AssertionError):
     pass
 
@@ -59,9 +130,23 @@ class Warehouse:
         self.project_dir = copy_project(workdir / "project")
         self.duckdb_path = workdir / "kpi.duckdb"
         self.pg_database = f"kpi_test_{uuid.uuid4().hex[:12]}"
+        self.spark_dir: Path | None = None
         if engine == "postgres":
             require_postgres()
             warehouse.create_database(self.pg_database)
+        if engine == "spark":
+            require_spark()
+            _SparkProcess.reset()
+            _SparkProcess.owner = self
+            self.spark_dir = _SparkProcess.directory
+
+    @property
+    def spark(self) -> Any:
+        """The process's Spark session, while this warehouse owns its schemas."""
+        if _SparkProcess.owner is not self:
+            raise RuntimeError("a newer Spark warehouse of this process replaced this one "
+                               "(one Spark warehouse at a time per test process)")
+        return _SparkProcess.session
 
     # -- project files ---------------------------------------------------------------
     @staticmethod
@@ -76,22 +161,39 @@ class Warehouse:
     # -- connections (itsm_kpi.warehouse) --------------------------------------------
     @contextlib.contextmanager
     def connect(self) -> Iterator[Any]:
+        """DuckDB or PostgreSQL: a connection; Spark: the read-only reader of its Parquet
+        files (warehouse.connect): query() and execute() go through the session."""
+        if self.engine == "spark":
+            with warehouse.connect("spark", path=self.spark_dir, read_only=True) as conn:
+                yield conn
+            return
         with warehouse.connect(self.engine, path=self.duckdb_path,
                                database=self.pg_database) as conn:
             yield conn
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        if self.engine == "spark":
+            assert not params, "Spark statements take no parameters here"
+            self.spark.sql(sql)
+            return
         with self.connect() as conn:
             cursor = conn.cursor()
             cursor.execute(sql, params) if params else cursor.execute(sql)
 
     def query(self, sql: str) -> list[dict[str, Any]]:
+        if self.engine == "spark":
+            return warehouse.spark_rows(self.spark, sql)
         with self.connect() as conn:
             return warehouse.query(conn, sql)
 
     def load_raw(self, tables: dict[str, list[dict[str, Any]]], schema: str = "raw") -> None:
         """Replaces the raw tables' rows (creating the tables with the contract's types
-        where missing; dbt's staging views depend on them)."""
+        where missing; dbt's staging views depend on them). Spark: the tables are declared
+        again over new Parquet files."""
+        if self.engine == "spark":
+            assert self.spark_dir is not None
+            warehouse.load_spark_raw_rows(self.spark, tables, self.spark_dir, schema)
+            return
         with self.connect() as conn:
             warehouse.load_raw_rows(conn, self.engine, tables, schema)
 
@@ -114,6 +216,7 @@ class Warehouse:
         env = {
             "KPI_DUCKDB_PATH": str(self.duckdb_path),
             "PGDATABASE": self.pg_database,
+            "KPI_SPARK_DIR": str(self.spark_dir) if self.spark_dir else None,
             "KPI_AS_OF": as_of,
             "DBT_TARGET": None,
         }
@@ -139,6 +242,9 @@ class Warehouse:
     def drop(self) -> None:
         if self.engine == "postgres":
             warehouse.drop_databases(self.pg_database)
+        if self.engine == "spark" and _SparkProcess.owner is self:
+            _SparkProcess.reset()
+            _SparkProcess.owner = None
 
 
 def normalise(value: Any) -> Any:

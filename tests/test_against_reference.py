@@ -6,7 +6,11 @@ computes from the same raw rows; and DuckDB and PostgreSQL give identical marts.
 The DORA KPIs (issue 16) are compared once seeds/kpi_definitions.csv defines them (then
 they must be in the marts, and marts.dora_scorecard must exist); the shared build sets
 var incident_attribution_window_hours, so that both explicit links and the window
-attribute the demo's incidents."""
+attribute the demo's incidents.
+
+Spark (harness.WITH_SPARK) builds the shared data once too, every node (seeds, models,
+data tests, unit tests), and its marts are compared with the oracle and with DuckDB's;
+the hand-made cases and the windowed run stay on DuckDB and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from harness import ENGINES, REPO_ROOT, Warehouse, normalise, patched_env
+from harness import ENGINES, REPO_ROOT, WITH_SPARK, Warehouse, normalise, patched_env
 from reference.kpi_reference import (
     DORA_KPIS,
     DORA_LEVEL_COLUMNS,
@@ -60,6 +64,8 @@ def get_built(built: dict[str, Warehouse], engine: str, tmp_path_factory) -> War
         warehouse = Warehouse(engine, tmp_path_factory.mktemp(f"reference_{engine}"))
         if engine == "duckdb":
             demo_data.generate_duckdb(warehouse.duckdb_path, CONFIG)
+        elif engine == "spark":
+            demo_data.generate_spark(warehouse.spark_dir, CONFIG, session=warehouse.spark)
         else:
             demo_data.generate_postgres(warehouse.pg_database, CONFIG)
         warehouse.build(AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ"), variables=VARS)
@@ -98,7 +104,7 @@ def close(a: Any, b: Any) -> bool:
     return a == b
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", WITH_SPARK)
 def test_fct_kpi_values_match_reference(engine, built, expected, tmp_path_factory) -> None:
     warehouse = get_built(built, engine, tmp_path_factory)
     actual = {
@@ -124,7 +130,7 @@ def test_fct_kpi_values_match_reference(engine, built, expected, tmp_path_factor
     assert statuses == {"GREEN", "YELLOW", "RED", "NO_DATA"}  # the data exercises every light
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", WITH_SPARK)
 def test_scorecard_and_status_match_reference(engine, built, expected, tmp_path_factory) -> None:
     warehouse = get_built(built, engine, tmp_path_factory)
     scorecard = {
@@ -144,13 +150,19 @@ def test_scorecard_and_status_match_reference(engine, built, expected, tmp_path_
             assert status[tenant][column] == value, (tenant, column)
 
 
-def test_engines_give_identical_marts(built, tmp_path_factory) -> None:
+@pytest.mark.parametrize("engine", [e for e in WITH_SPARK if e != "duckdb"])
+def test_engines_give_identical_marts(engine, built, tmp_path_factory) -> None:
+    """Every mart of the shared build on PostgreSQL and on Spark equals DuckDB's row for
+    row (doubles to 9 decimals, as normalise() rounds them; the build's clock left out)."""
     duck = get_built(built, "duckdb", tmp_path_factory)
-    pg = get_built(built, "postgres", tmp_path_factory)
+    other = get_built(built, engine, tmp_path_factory)
     tables = [("fct_kpi_values", "tenant_id, kpi_name, grain, period_start"),
               ("kpi_scorecard", "tenant_id, kpi_name"),
+              ("kpi_scorecard_trend", "tenant_id, kpi_name, period_start"),
               ("tenant_kpi_status", "tenant_id"),
               ("dim_kpi", "kpi_name"),
+              ("open_request_aging", "sr_id"),
+              ("raw_data_quality", "source_table"),
               ("fct_kpi_contributions", "kpi_name, measurement_key"),
               ("fct_kpi_breakdowns", "tenant_id, kpi_name, grain, period_start, "
                                      "breakdown, breakdown_value")]
@@ -160,10 +172,10 @@ def test_engines_give_identical_marts(built, tmp_path_factory) -> None:
         sql = f"select * from marts.{table} order by {key}"
         duck_rows = [{k: normalise(v) for k, v in r.items() if k != "calculated_at"}
                      for r in duck.query(sql)]
-        pg_rows = [{k: normalise(v) for k, v in r.items() if k != "calculated_at"}
-                   for r in pg.query(sql)]
-        assert len(duck_rows) > 0
-        assert duck_rows == pg_rows, table
+        other_rows = [{k: normalise(v) for k, v in r.items() if k != "calculated_at"}
+                      for r in other.query(sql)]
+        assert len(duck_rows) > 0, table
+        assert duck_rows == other_rows, table
 
 
 # -- the drill-down: fct_kpi_contributions ---------------------------------------------
@@ -177,7 +189,7 @@ def raw_code(value: Any) -> Any:
     return (value.strip().upper() or None) if isinstance(value, str) else value
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", WITH_SPARK)
 def test_contributions_match_reference(engine, built, expected, raw, tmp_path_factory) -> None:
     """One row per measurement of a flow KPI, as the oracle counts them: the same requests
     and deployments, local days, weeks (Monday) and months, values and dimensions."""
@@ -239,7 +251,7 @@ def contribution_groups(rows: list[dict]) -> dict[tuple, list[dict]]:
     return groups
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", WITH_SPARK)
 def test_contributions_add_up_to_the_facts(engine, built, tmp_path_factory) -> None:
     """Filtered on one tenant, KPI and period of any grain and summed, the contributions
     give the fact row's numerator and denominator; a percentile's rows are its values:
@@ -284,7 +296,7 @@ def readme_drill_down_sql() -> list[str]:
     return re.findall(r"```sql\n(.*?)```", section, re.DOTALL)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", WITH_SPARK)
 def test_readme_drill_down_example(engine, built, tmp_path_factory) -> None:
     """The README's worked example, run as written: tenant 1's incidents of April 2026,
     and their sums against that month's MTTR row."""
@@ -347,7 +359,7 @@ def expected_light(definition: dict, value: Any, target: float) -> tuple[Any, st
                          float(definition["lower_better_yellow_ratio"]))
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", WITH_SPARK)
 def test_breakdowns_add_up_to_the_facts(engine, built, tmp_path_factory) -> None:
     """For every grain and breakdown: a RATIO KPI's slices add up (numerator and
     denominator) to the tenant's row, SR_BACKLOG's levels to the tenant's backlog, a
@@ -410,7 +422,7 @@ def test_breakdowns_add_up_to_the_facts(engine, built, tmp_path_factory) -> None
             assert checked[(grain, "RATIO", breakdown)] >= 10, (grain, breakdown)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", WITH_SPARK)
 def test_flow_breakdowns_match_their_contributions(engine, built, tmp_path_factory) -> None:
     """Recomputed here from fct_kpi_contributions (itself checked against the oracle):
     the flow KPIs' slices are exactly the values with a measurement in the period; a
@@ -460,7 +472,7 @@ def test_flow_breakdowns_match_their_contributions(engine, built, tmp_path_facto
     assert percentiles > 500  # slices of several values, where interpolation matters
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", WITH_SPARK)
 def test_backlog_breakdowns_match_reference(engine, built, expected, raw,
                                             tmp_path_factory) -> None:
     """SR_BACKLOG by breakdown: for every tenant period, the requests the oracle holds
@@ -517,7 +529,7 @@ def readme_breakdown_sql() -> str:
     return sql
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", WITH_SPARK)
 def test_readme_breakdown_example(engine, built, tmp_path_factory) -> None:
     """The README's read "one tenant, one KPI, one month, by team", run as written: the
     teams' incidents add up to the month's MTTR row, worst first; on PostgreSQL the
@@ -555,7 +567,7 @@ def naive_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", WITH_SPARK)
 def test_dora_scorecard_matches_reference(engine, built, expected, tmp_path_factory) -> None:
     """marts.dora_scorecard, once the DORA KPIs are defined: per tenant, grain and period
     the tenant's total (service null) and a row per service with a measurement, the five
