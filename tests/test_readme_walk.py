@@ -38,6 +38,8 @@ NOT_RUN = {
     "mf list metrics": "MetricFlow's CLI: tests/test_semantic_layer.py runs these queries",
     "make chaos": "tests/test_chaos.py runs the fault drill",
     "make bench": "tests/test_benchmark.py runs the benchmark at smoke scale",
+    "make demo-spark": "Spark: tests/test_spark_jobs.py runs the Dagster jobs on Spark, "
+                       "test_against_reference.py its build and tests",
 }
 SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 TIMEOUT = 900  # seconds per block: a hung command fails the test instead of CI
@@ -109,7 +111,8 @@ def test_every_readme_sh_block_is_run_or_excused() -> None:
 
 
 def runnable(line: str) -> bool:
-    return line.startswith(("make demo", "kpi ", ".venv/bin/", "KPI_", "dbt "))
+    return line not in NOT_RUN and line.startswith(("make demo", "kpi ", ".venv/bin/", "KPI_",
+                                                     "dbt "))
 
 
 def test_walk(clone: Path) -> None:
