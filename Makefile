@@ -67,7 +67,7 @@ manifest: install
 ## Installs the `spark` extra; the Spark tests skip without Java 17 (not in CI).
 TEST_WORKERS ?= 2
 test: manifest $(SPARK_STAMP)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope --durations=25
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=25
 
 ## Dagster UI and daemon on the DuckDB default (DAGSTER_HOME=.dagster, kept between runs),
 ## on http://127.0.0.1:3000 (DAGSTER_HOST, DAGSTER_PORT); Ctrl-C stops both. Runs `make demo`

@@ -182,9 +182,9 @@ def built_warehouse(engine: str, folder: Path) -> Iterator[Warehouse]:
     warehouse = Warehouse(engine, folder)
     try:
         install(warehouse)
-        # Spark: seeds and models only (every data test and unit test runs on Spark in
+        # Spark: seeds and models only (every data test runs on Spark in
         # test_against_reference's build; each costs a Spark job here)
-        extra = ("--exclude-resource-type", "test", "unit_test") if engine == "spark" else ()
+        extra = ("--exclude-resource-type", "test") if engine == "spark" else ()
         warehouse.build(AS_OF, *extra)
         yield warehouse
     finally:

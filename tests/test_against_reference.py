@@ -68,7 +68,8 @@ def get_built(built: dict[str, Warehouse], engine: str, tmp_path_factory) -> War
             demo_data.generate_spark(warehouse.spark_dir, CONFIG, session=warehouse.spark)
         else:
             demo_data.generate_postgres(warehouse.pg_database, CONFIG)
-        warehouse.build(AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ"), variables=VARS)
+        # every node, dbt's unit tests too: this build runs them on each engine
+        warehouse.build(AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ"), variables=VARS, unit_tests=True)
         built[engine] = warehouse
     return built[engine]
 
@@ -620,8 +621,7 @@ def test_windowed_drill_down_and_breakdowns_equal_a_full_build(engine, built,
     next_day = AS_OF + timedelta(days=1)
     with patched_env({"KPI_MIN_DATE": next_day.date().isoformat(),
                       "KPI_MAX_DATE": (next_day.date() + timedelta(days=1)).isoformat()}):
-        warehouse.build(next_day.strftime("%Y-%m-%dT%H:%M:%SZ"), *selection,
-                        "--exclude-resource-type", "unit_test", variables=VARS)
+        warehouse.build(next_day.strftime("%Y-%m-%dT%H:%M:%SZ"), *selection, variables=VARS)
     windowed = {table: stored(table) for table in marts}
     changed = warehouse.query(
         "select (select count(*) from intermediate.int_service_requests__changed) as changed,"
@@ -729,7 +729,7 @@ def test_breakdowns_worked_by_hand(engine, tmp_path) -> None:
         warehouse.write_file("seeds/kpi_targets.csv", HAND_TARGETS)
         warehouse.load_raw({"service_requests": HAND_REQUESTS, "sr_events": HAND_EVENTS,
                             "deployments": HAND_DEPLOYMENTS})
-        warehouse.build(HAND_AS_OF, "--exclude-resource-type", "unit_test")
+        warehouse.build(HAND_AS_OF)
         rows = warehouse.query(
             "select * from marts.fct_kpi_breakdowns where grain = 'MONTHLY'"
             " and kpi_name in ('MTTR', 'MTTR_MEDIAN', 'FCR', 'SR_BACKLOG')"
@@ -850,7 +850,6 @@ def test_dora_hand_cases_match_reference(engine, tmp_path) -> None:
     try:
         warehouse.load_raw(rows)
         warehouse.build(DORA_HAND_AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "--exclude-resource-type", "unit_test",
                         variables={"incident_attribution_window_hours": DORA_HAND_WINDOW_HOURS})
         facts = {(r["tenant_id"], r["kpi_name"], r["grain"], r["period_start"]):
                  {c: normalise(r[c]) for c in FCT_COLUMNS}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
+from typing import Any
 
 import fixtures_hand
 import pytest
@@ -21,7 +22,17 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         yield warehouse
 
 
+_FACTS: list[Any] = [None, {}]  # the warehouse last read, and its facts
+
+
 def fct(built: Warehouse) -> dict[tuple, dict]:
+    """fct_kpi_values of the module's warehouse, read once (a Spark query costs seconds)."""
+    if _FACTS[0] is not built:
+        _FACTS[:] = [built, _read_facts(built)]
+    return _FACTS[1]
+
+
+def _read_facts(built: Warehouse) -> dict[tuple, dict]:
     rows = built.query("select * from marts.fct_kpi_values")
     return {
         (r["tenant_id"], r["kpi_name"], r["grain"], r["period_start"]): {

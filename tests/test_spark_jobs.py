@@ -21,7 +21,7 @@ import dagster as dg
 import pytest
 from dagster_dbt import DbtProject
 from dbt.cli.main import dbtRunner
-from harness import normalise, patched_env, require_spark
+from harness import SPARK_TEST_ENV, normalise, patched_env, require_spark
 from reference.kpi_reference import compute, load_seeds
 
 from itsm_kpi import demo_data, warehouse
@@ -53,7 +53,7 @@ class SparkJobs:
     def __init__(self, folder: Path) -> None:
         self.project_dir = copy_project(folder / "project")
         self.spark_dir = folder / "spark"
-        self.env = {"DBT_TARGET": None, "KPI_SPARK_DIR": str(self.spark_dir),
+        self.env = {"DBT_TARGET": None, "KPI_SPARK_DIR": str(self.spark_dir), **SPARK_TEST_ENV,
                     "KPI_AS_OF": AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "KPI_REPORT_DIR": str(folder / "reports")}
         self.instance = dg.DagsterInstance.ephemeral()
