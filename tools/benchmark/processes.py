@@ -5,6 +5,12 @@ thread samples the children's VmHWM (/proc/<pid>/status) every 20 ms until they 
 VmHWM is monotonic, so the last sample is each process's peak but for the last interval.
 Not ru_maxrss: Linux carries the forking parent's own peak (this process, with Dagster and
 DuckDB loaded) over the exec into the child's.
+
+With `descendants` (Spark: the local session's JVM is a child of the dbt process, not of
+this one), each sample also sums the resident memory (VmRSS) of a dbt process and all its
+descendants, every TREE_INTERVAL seconds (a JVM has many threads to list: sampling every
+20 ms would cost a core's share); the largest sum is the process tree's peak
+(``peak_tree_mb``), up to what changes between samples.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+TREE_INTERVAL = 0.5  # seconds between samples of a dbt process tree's memory
+
 
 @dataclass
 class Child:
@@ -28,6 +36,7 @@ class Child:
     first_seen: float  # epoch seconds
     last_seen: float
     peak_kb: int = 0
+    peak_tree_kb: int = 0  # largest sampled VmRSS sum with its descendants (if sampled)
 
     @property
     def is_dbt(self) -> bool:
@@ -40,8 +49,9 @@ class ChildMonitor:
 
     def __init__(self, timeout: float | None = None,
                  on_timeout: Callable[[Child], None] | None = None,
-                 interval: float = 0.02) -> None:
+                 interval: float = 0.02, descendants: bool = False) -> None:
         self.timeout = timeout
+        self.descendants = descendants
         self.on_timeout = on_timeout
         self.interval = interval
         self.children: dict[int, Child] = {}
@@ -69,15 +79,29 @@ class ChildMonitor:
                  and (end is None or child.first_seen <= end)]
         return round(max(peaks, default=0) / 1024, 1)
 
+    def peak_tree_mb(self, start: float | None = None, end: float | None = None) -> float:
+        """peak_mb() of the dbt process trees (with `descendants`; else 0)."""
+        peaks = [child.peak_tree_kb for child in self.children.values() if child.is_dbt
+                 and (start is None or child.last_seen >= start)
+                 and (end is None or child.first_seen <= end)]
+        return round(max(peaks, default=0) / 1024, 1)
+
     def _sample(self) -> None:
+        tree_due = 0.0
         while not self._stop.is_set():
             now = time.time()
+            sample_trees = self.descendants and now >= tree_due
+            if sample_trees:
+                tree_due = now + TREE_INTERVAL
             for pid in _child_pids():
                 child = self.children.get(pid)
                 if child is None:
                     child = self.children[pid] = Child(pid, _command(pid), now, now)
                 child.last_seen = now
                 child.peak_kb = max(child.peak_kb, _peak_kb(pid))
+                if sample_trees and child.is_dbt:
+                    tree = sum(_status_kb(member, "VmRSS:") for member in _tree(pid))
+                    child.peak_tree_kb = max(child.peak_tree_kb, tree)
                 if (self.timeout is not None and self.timed_out is None and child.is_dbt
                         and now - child.first_seen > self.timeout):
                     self.timed_out = child
@@ -88,14 +112,24 @@ class ChildMonitor:
             self._stop.wait(self.interval)
 
 
-def _child_pids() -> set[int]:
-    """The live children of this process (of any of its threads)."""
-    me = os.getpid()
+def _child_pids(parent: int | None = None) -> set[int]:
+    """The live children of `parent` (default this process), of any of its threads."""
+    me = parent or os.getpid()
     found: set[int] = set()
     with contextlib.suppress(OSError):
         for task in os.listdir(f"/proc/{me}/task"):
             with contextlib.suppress(OSError), open(f"/proc/{me}/task/{task}/children") as f:
                 found.update(int(pid) for pid in f.read().split())
+    return found
+
+
+def _tree(pid: int) -> set[int]:
+    """`pid` and all its live descendants."""
+    found, todo = {pid}, [pid]
+    while todo:
+        for child in _child_pids(todo.pop()) - found:
+            found.add(child)
+            todo.append(child)
     return found
 
 
@@ -106,9 +140,14 @@ def _command(pid: int) -> str:
 
 
 def _peak_kb(pid: int) -> int:
+    return _status_kb(pid, "VmHWM:")
+
+
+def _status_kb(pid: int, field: str) -> int:
+    """A kB field of /proc/<pid>/status (VmHWM: peak, VmRSS: now); 0 if gone."""
     with contextlib.suppress(OSError, ValueError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1])
     return 0
 
