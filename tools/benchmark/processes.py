@@ -37,6 +37,7 @@ class Child:
     last_seen: float
     peak_kb: int = 0
     peak_tree_kb: int = 0  # largest sampled VmRSS sum with its descendants (if sampled)
+    peak_tree: tuple[tuple[str, int], ...] = ()  # that sample: (program, VmRSS kB) each
 
     @property
     def is_dbt(self) -> bool:
@@ -81,10 +82,20 @@ class ChildMonitor:
 
     def peak_tree_mb(self, start: float | None = None, end: float | None = None) -> float:
         """peak_mb() of the dbt process trees (with `descendants`; else 0)."""
-        peaks = [child.peak_tree_kb for child in self.children.values() if child.is_dbt
-                 and (start is None or child.last_seen >= start)
+        return round(self._peak_tree(start, end)[0] / 1024, 1)
+
+    def peak_tree_members(self, start: float | None = None,
+                          end: float | None = None) -> list[dict[str, float | str]]:
+        """The processes of the peak_tree_mb() sample and their resident memory (MB)."""
+        return [{"program": program, "rss_mb": round(kb / 1024, 1)}
+                for program, kb in self._peak_tree(start, end)[1]]
+
+    def _peak_tree(self, start: float | None,
+                   end: float | None) -> tuple[int, tuple[tuple[str, int], ...]]:
+        peaks = [(child.peak_tree_kb, child.peak_tree) for child in self.children.values()
+                 if child.is_dbt and (start is None or child.last_seen >= start)
                  and (end is None or child.first_seen <= end)]
-        return round(max(peaks, default=0) / 1024, 1)
+        return max(peaks, default=(0, ()))
 
     def _sample(self) -> None:
         tree_due = 0.0
@@ -98,10 +109,19 @@ class ChildMonitor:
                 if child is None:
                     child = self.children[pid] = Child(pid, _command(pid), now, now)
                 child.last_seen = now
+                if not child.is_dbt:
+                    # a child seen between its fork and its exec still shows this process's
+                    # command and memory: read again until it is dbt, measure only then
+                    child.command = _command(pid)
+                    if not child.is_dbt:
+                        continue
                 child.peak_kb = max(child.peak_kb, _peak_kb(pid))
                 if sample_trees and child.is_dbt:
-                    tree = sum(_status_kb(member, "VmRSS:") for member in _tree(pid))
-                    child.peak_tree_kb = max(child.peak_tree_kb, tree)
+                    members = tuple((_program(member), _status_kb(member, "VmRSS:"))
+                                    for member in sorted(_tree(pid)) if _command(member))
+                    tree = sum(kb for _, kb in members)
+                    if tree > child.peak_tree_kb:
+                        child.peak_tree_kb, child.peak_tree = tree, members
                 if (self.timeout is not None and self.timed_out is None and child.is_dbt
                         and now - child.first_seen > self.timeout):
                     self.timed_out = child
@@ -137,6 +157,12 @@ def _command(pid: int) -> str:
     with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
     return ""
+
+
+def _program(pid: int) -> str:
+    """The program's name of process `pid` (java, python...), "" when gone."""
+    command = _command(pid).split()
+    return Path(command[0]).name if command else ""
 
 
 def _peak_kb(pid: int) -> int:
