@@ -118,7 +118,7 @@ class ChildMonitor:
                 child.peak_kb = max(child.peak_kb, _peak_kb(pid))
                 if sample_trees and child.is_dbt:
                     members = tuple((_program(member), _status_kb(member, "VmRSS:"))
-                                    for member in sorted(_tree(pid)) if _command(member))
+                                    for member in sorted(_tree(pid)))
                     tree = sum(kb for _, kb in members)
                     if tree > child.peak_tree_kb:
                         child.peak_tree_kb, child.peak_tree = tree, members
@@ -144,10 +144,17 @@ def _child_pids(parent: int | None = None) -> set[int]:
 
 
 def _tree(pid: int) -> set[int]:
-    """`pid` and all its live descendants."""
+    """`pid` and its live descendants, but for forks not yet exec'd (a descendant showing
+    its parent's command: the JVM forks to run a program, e.g. Hadoop's chmod, and such a
+    child shares its parent's pages, so its VmRSS would count them twice) and processes
+    gone meanwhile."""
     found, todo = {pid}, [pid]
     while todo:
-        for child in _child_pids(todo.pop()) - found:
+        parent = todo.pop()
+        command = _command(parent)
+        for child in _child_pids(parent) - found:
+            if _command(child) in ("", command):
+                continue
             found.add(child)
             todo.append(child)
     return found
