@@ -31,7 +31,7 @@ jobs in this process (``orchestration.definitions.build_definitions``):
 On Spark (``--engines spark``: a local pyspark session inside each dbt process, tables as
 Parquet files under the engine's folder, KPI_SPARK_* settings) only 1. and 2. are measured
 (the BI read, the floor and the original module's queries are "not measured on Spark"),
-with dbt's start-up once; the raw tables are declared, and the delta applied (new Parquet
+with dbt's start-up run once; the raw tables are declared, and the delta applied (new Parquet
 files: the state's rows minus the replaced keys plus the delta's), by short child
 processes (``tools.benchmark.spark_raw``), since the embedded Derby metastore admits one
 JVM at a time. ``--verify`` is not supported there.

@@ -104,7 +104,7 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
         full, _ = runner.job("full build", jobs.FULL_REFRESH_JOB, as_of_full)
         result["full_build"] = full
         say(f"[{engine}] full build: {full['seconds']:.1f} s, peak RSS {full['peak_rss_mb']} MB")
-        # Spark: once (each start-up is a JVM start, the run's slowest part)
+        # Spark: once (its runs are long: the time goes to the builds)
         runs = 3 if options.repeat >= 10 and engine != "spark" else 1
         startups = [runner.dbt("no-op", ["run", "--select", "bench_selects_nothing"],
                                as_of_full) for _ in range(runs)]
