@@ -92,7 +92,8 @@ chaos: manifest
 	$(BIN)/python -m tools.fault_drill $(CHAOS_ARGS)
 
 ## Benchmark: demo data at SCALE (smoke, 100k, 1M, 10M), then on ENGINES the full build, the
-## daily incremental run, the BI read, the floor query and the original module's queries;
+## daily incremental run, the BI read, the floor query and the original module's queries
+## (ENGINES: duckdb, postgres, spark; on spark the two builds only, with the `spark` extra);
 ## JSON in docs/benchmarks/, report in docs/benchmarks.md. BENCH_ARGS: more options.
 bench: manifest
 	$(BIN)/python -m tools.benchmark --scale $(SCALE) --engines $(ENGINES) $(BENCH_ARGS)

@@ -21,7 +21,12 @@ from harness import ENGINES, require_postgres
 
 from itsm_kpi.warehouse import connect, drop_databases
 from tools.benchmark.cli import main as run_benchmark
+from tools.benchmark.cli import parse_args
+from tools.benchmark.config import SPARK_SKIPPED, BenchmarkError
+from tools.benchmark.engine import failures, ratios
 from tools.benchmark.reads import original_values, run_original_request
+from tools.benchmark.report import render_markdown
+from tools.benchmark.spark_raw import parquet_files
 
 MEASUREMENTS = ("parse", "fixed_startup", "full_build", "incremental", "bi_read", "floor",
                 "original", "ratios", "verify", "machine", "data")
@@ -147,3 +152,55 @@ def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
                                                         MONTH_START), f"{engine} {tenant_id}")
     finally:
         drop_databases(database, f"{database}_verify")
+
+
+# --- Spark's branch of the benchmark, without Spark (the builds are run by hand: `make
+# bench ENGINES=spark`, not in CI) ------------------------------------------------------
+
+
+def spark_result() -> dict[str, Any]:
+    """A Spark result as the benchmark writes it, reduced to what the report reads."""
+    skipped = {"skipped": SPARK_SKIPPED}
+    run = {"seconds": 100.0, "execution_seconds": 80.0, "peak_rss_mb": 150.0,
+           "peak_tree_rss_mb": 2500.0, "node_count": 2, "node_seconds_sum": 90.0,
+           "load_average_before": [1.0, 1.0, 1.0],
+           "top_nodes": [{"node": "model.kpi_engine.fct_kpi_values_daily", "seconds": 9.0}]}
+    return {
+        "scale": "smoke", "engine": "spark", "variant": "",
+        "config": {"tenants": 20, "days": 60, "env": {}},
+        "data": {"rows": {"gen": {"service_requests": 1, "sr_events": 2, "deployments": 3}},
+                 "load_seconds": 1.0},
+        "spark": {"master": "local[*]", "threads": 2, "driver_memory": "3g",
+                  "shuffle_partitions": "4", "java": "openjdk 17"},
+        "full_build": run,
+        "incremental": {**run, "steps": [], "report_seconds": 0.1,
+                        "top_nodes": [{**run["top_nodes"][0], "step": "dbt build window"}]},
+        "bi_read": skipped, "floor": skipped, "original": skipped,
+        "verify": {"enabled": False},
+        "machine": {"cpu": "cpu", "cores": 2, "memory_gb": 1.0, "os": "os", "python": "3.11",
+                    "packages": {}, "date": "2026-12-06"},
+    }
+
+
+def test_spark_report_says_what_was_not_measured() -> None:
+    result = spark_result()
+    result["ratios"] = ratios(result)
+    assert result["ratios"] == {"full_build_over_floor": None, "incremental_over_full": 1.0,
+                                "original_request_over_scorecard_read": None}
+    assert failures(result) == []
+    report = render_markdown([result])
+    for label in ("**3. BI read**", "**4. floor**", "**5. original module**",
+                  "ratio full build / floor", "ratio original request / scorecard read",
+                  "check: floor = fct_kpi_values"):
+        line = next(line for line in report.splitlines() if line.startswith(f"| {label}"))
+        assert line.endswith(f"| {SPARK_SKIPPED} |"), line
+    assert "150 MB (dbt); 2,500 MB with its Spark JVM" in report
+    assert "threads 2, driver memory 3g, shuffle partitions 4" in report
+
+
+def test_spark_engine_options(tmp_path: Path) -> None:
+    assert parse_args(["--engines", "spark"]).engines == ("spark",)
+    with pytest.raises(SystemExit):
+        parse_args(["--engines", "duckdb,spark", "--verify"])
+    with pytest.raises(BenchmarkError, match="missing Parquet files"):
+        parquet_files(tmp_path)

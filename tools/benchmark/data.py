@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import duckdb
 from itsm_kpi import warehouse
 from itsm_kpi.demo_data import DemoConfig, build_tables
 from itsm_kpi.warehouse import PRIMARY_KEYS, RAW_COLUMNS, RAW_TABLES, raw_ddl
+from tools.benchmark import spark_raw
 from tools.benchmark.config import (
     CUTOFF,
     LATE_EVENT_DAYS,
@@ -222,10 +224,11 @@ def write_tenants_seed(path: Path, tenants: int) -> None:
 
 @dataclass(frozen=True)
 class BenchDatabase:
-    """One benchmark warehouse: a DuckDB file or a PostgreSQL database."""
+    """One benchmark warehouse: a DuckDB file, a PostgreSQL database or the folder of a
+    local Spark session (warehouse, Derby metastore, raw Parquet files)."""
 
     engine: str
-    path: Path | None = None  # DuckDB
+    path: Path | None = None  # DuckDB: the file; Spark: the session's folder (KPI_SPARK_DIR)
     database: str | None = None  # PostgreSQL
     scratch: Path | None = None  # CSV files on their way to PostgreSQL
 
@@ -239,6 +242,11 @@ class BenchDatabase:
                 leftover.unlink(missing_ok=True)
             path.parent.mkdir(parents=True, exist_ok=True)
             return cls(engine, path=path)
+        if engine == "spark":
+            path = folder / f"spark{suffix}"
+            shutil.rmtree(path, ignore_errors=True)
+            path.mkdir(parents=True)
+            return cls(engine, path=path, scratch=folder / f"parquet{suffix}")
         database = f"{options.database}{suffix}"
         if not re.fullmatch(r"bench_[a-z0-9_]+", database):
             raise BenchmarkError(f"PostgreSQL database names must match bench_[a-z0-9_]+, "
@@ -263,12 +271,17 @@ class BenchDatabase:
     @contextlib.contextmanager
     def reader(self) -> Iterator[Any]:
         """A cursor on one open connection, for reads after the jobs finished."""
-        read_only = {"read_only": True} if self.engine == "duckdb" else {"autocommit": True}
+        read_only = ({"autocommit": True} if self.engine == "postgres"
+                     else {"read_only": True})  # Spark: the Parquet reader (DuckDB)
         with self.connect(**read_only) as conn:
             yield conn.cursor()
 
     def load(self, generated: Path, schema: str) -> None:
         """Creates raw.* with the rows of `schema` (init or gen) of the generated file."""
+        if self.engine == "spark":
+            with duckdb.connect(str(generated), read_only=True) as con:
+                self._declare_spark_raw(con, schema, f"load-{schema}")
+            return
         if self.engine == "duckdb":
             with self.connect() as con:
                 con.execute(f"attach '{generated}' as generated (read_only)")
@@ -287,7 +300,21 @@ class BenchDatabase:
                 cursor.execute(f"vacuum analyze raw.{table}")
 
     def apply_delta(self, generated: Path) -> None:
-        """Upserts delta.* of the generated file into raw.*, in one transaction."""
+        """Upserts delta.* of the generated file into raw.*, in one transaction (Spark:
+        raw.* declared again over files with the state's rows minus the replaced keys plus
+        the delta's; its external Parquet tables take no UPDATE or DELETE)."""
+        if self.engine == "spark":
+            with duckdb.connect() as con:
+                con.execute(f"attach '{generated}' as generated (read_only)")
+                con.execute("create schema applied")
+                for table, key in PRIMARY_KEYS.items():
+                    columns = ", ".join(RAW_COLUMNS[table])
+                    con.execute(f"create view applied.{table} as "
+                                f"select {columns} from generated.init.{table} "
+                                f"where {key} not in (select {key} from generated.delta.{table}) "
+                                f"union all select {columns} from generated.delta.{table}")
+                self._declare_spark_raw(con, "applied", "apply-delta")
+            return
         if self.engine == "duckdb":
             with self.connect() as con:
                 con.execute(f"attach '{generated}' as generated (read_only)")
@@ -309,6 +336,18 @@ class BenchDatabase:
                                f"(select {key} from delta_{table})")
                 cursor.execute(f"insert into raw.{table} select * from delta_{table}")
 
+    def _declare_spark_raw(self, con: duckdb.DuckDBPyConnection, schema: str,
+                           label: str) -> None:
+        """The raw tables in `schema` of DuckDB connection `con` become Spark's raw.*:
+        exported as Parquet, declared by a child process (spark_raw: the Derby metastore
+        admits one JVM at a time, and this process must hold none while a job runs)."""
+        assert self.path is not None and self.scratch is not None
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.scratch) as folder:
+            warehouse.export_raw_parquet(con, Path(folder), schema)
+            spark_raw.declare_in_subprocess(self.path, Path(folder),
+                                            self.scratch / f"spark-raw-{label}.log")
+
     def _copy_in(self, cursor: Any, generated: Path, source: str, target: str,
                  table: str) -> None:
         """COPY the rows of the generated file's `source` table into `target` via CSV."""
@@ -324,6 +363,11 @@ class BenchDatabase:
                 warehouse.copy_csv(cursor, table, handle, into=target)
 
     def drop(self) -> None:
+        if self.engine == "spark":
+            for folder in (self.path, self.scratch):
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
+            return
         if self.path is not None:
             for leftover in (self.path, self.path.with_suffix(".duckdb.wal")):
                 leftover.unlink(missing_ok=True)

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import yaml
 from dagster_dbt import DbtProject
 
 from itsm_kpi import warehouse
@@ -23,6 +25,7 @@ from tools.benchmark.config import (
     FLOOR_RUNS,
     LOOKBACK_DAYS,
     METHOD,
+    SPARK_SKIPPED,
     TIMEZONES,
     TOP_NODES,
     BenchmarkError,
@@ -70,7 +73,7 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
             "verify": options.verify, "database": database.describe(),
             "method": METHOD, "full_build_job": jobs.FULL_REFRESH_JOB,
             "env": {key: value for key, value in os.environ.items()
-                    if key.startswith("KPI_DUCKDB_") or key == "PGOPTIONS"},
+                    if key.startswith(("KPI_DUCKDB_", "KPI_SPARK_")) or key == "PGOPTIONS"},
         },
         "code": code,
         "data": data,
@@ -82,6 +85,8 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
         result["data"] = {**data, "load_seconds": round(time.perf_counter() - started, 3)}
         if engine == "postgres":
             result["postgres_server"] = database.server()
+        if engine == "spark":
+            result["spark"] = spark_settings(database, project_dir)
 
         say(f"[{engine}] dbt parse (the project's manifest, as Dagster prepares it)")
         result["parse"] = runner.dbt("parse", ["parse"], as_of_full)
@@ -99,25 +104,21 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
         full, _ = runner.job("full build", jobs.FULL_REFRESH_JOB, as_of_full)
         result["full_build"] = full
         say(f"[{engine}] full build: {full['seconds']:.1f} s, peak RSS {full['peak_rss_mb']} MB")
+        # Spark: once (its runs are long: the time goes to the builds)
+        runs = 3 if options.repeat >= 10 and engine != "spark" else 1
         startups = [runner.dbt("no-op", ["run", "--select", "bench_selects_nothing"],
-                               as_of_full) for _ in range(3 if options.repeat >= 10 else 1)]
+                               as_of_full) for _ in range(runs)]
         result["fixed_startup"] = {
             "command": startups[0]["command"], "runs": len(startups),
             "median_seconds": round(reads.median([r["seconds"] for r in startups]), 3),
             "seconds": [r["seconds"] for r in startups], "parse": startups[-1]["parse"]}
 
-        say(f"[{engine}] BI read x {options.repeat}")
-        result["bi_read"] = reads.measure_bi_read(database, options)
-        if engine == "postgres":
-            say(f"[{engine}] BI read as tenant 1's login (row-level security) x {options.repeat}")
-            result["bi_read_tenant_login"] = reads.measure_tenant_read(database, options,
-                                                                       result["bi_read"])
-        say(f"[{engine}] floor query x {FLOOR_RUNS}")
-        result["floor"] = reads.measure_floor(database, options, as_of_full)
-        say(f"[{engine}] floor {result['floor']['median_seconds']:.3f} s, equal to the engine "
-            f"on {result['floor']['check']['compared']:,} monthly values")
-        say(f"[{engine}] original module x {options.repeat}")
-        result["original"] = reads.measure_original(database, options, as_of_full)
+        if engine == "spark":
+            say(f"[{engine}] BI read, floor and original module: {SPARK_SKIPPED}")
+            result.update(dict.fromkeys(("bi_read", "floor", "original"),
+                                        {"skipped": SPARK_SKIPPED}))
+        else:
+            measure_reads(engine, database, options, as_of_full, result, say)
 
         say(f"[{engine}] applying the delta")
         started = time.perf_counter()
@@ -138,18 +139,8 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
         # failed checks: the result is still written (marked), then the run exits 1
         result["failures"] = failures(result)
 
-        full_s = full["seconds"]
-        result["ratios"] = {
-            "full_build_over_floor": round(full_s / result["floor"]["median_seconds"], 1),
-            "incremental_over_full": round(result["incremental"]["seconds"] / full_s, 3),
-            "original_request_over_scorecard_read": round(
-                result["original"]["median_ms"] / result["bi_read"]["median_ms"], 2),
-        }
-        result["memory_note"] = (
-            "peak RSS of the dbt processes the jobs start: DuckDB runs inside them, so this "
-            "is the build's memory" if engine == "duckdb" else
-            "peak RSS of the dbt client processes only; the PostgreSQL server's memory is "
-            "not included")
+        result["ratios"] = ratios(result)
+        result["memory_note"] = MEMORY_NOTES[engine]
     except BenchmarkError as error:  # a job failed or timed out: keep what we have
         say(f"[{engine}] FAILED: {error}")
         result["error"] = str(error)[-4000:]
@@ -162,6 +153,70 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
             if reference is not None:
                 reference.drop()
     return result
+
+
+MEMORY_NOTES = {
+    "duckdb": "peak RSS of the dbt processes the jobs start: DuckDB runs inside them, so "
+              "this is the build's memory",
+    "postgres": "peak RSS of the dbt client processes only; the PostgreSQL server's memory "
+                "is not included",
+    "spark": "peak_rss_mb: the dbt processes the jobs start (Python side); "
+             "peak_tree_rss_mb: the largest sum of the resident memory of a dbt process and "
+             "its descendants, the local session's JVM (Spark driver and executors) "
+             "included",
+}
+
+
+def measure_reads(engine: str, database: BenchDatabase, options: Options, as_of: datetime,
+                  result: dict[str, Any], say: Progress) -> None:
+    """The BI read (also as tenant 1's login on PostgreSQL), the floor and the original
+    module's queries, after the full build, into `result`."""
+    say(f"[{engine}] BI read x {options.repeat}")
+    result["bi_read"] = reads.measure_bi_read(database, options)
+    if engine == "postgres":
+        say(f"[{engine}] BI read as tenant 1's login (row-level security) x {options.repeat}")
+        result["bi_read_tenant_login"] = reads.measure_tenant_read(database, options,
+                                                                   result["bi_read"])
+    say(f"[{engine}] floor query x {FLOOR_RUNS}")
+    result["floor"] = reads.measure_floor(database, options, as_of)
+    say(f"[{engine}] floor {result['floor']['median_seconds']:.3f} s, equal to the engine "
+        f"on {result['floor']['check']['compared']:,} monthly values")
+    say(f"[{engine}] original module x {options.repeat}")
+    result["original"] = reads.measure_original(database, options, as_of)
+
+
+def ratios(result: dict[str, Any]) -> dict[str, float | None]:
+    """The report's ratios; None where a measurement was skipped (Spark's reads)."""
+    full_s = result["full_build"]["seconds"]
+    floor, original, bi_read = (result[key] for key in ("floor", "original", "bi_read"))
+    return {
+        "full_build_over_floor": (None if "skipped" in floor
+                                  else round(full_s / floor["median_seconds"], 1)),
+        "incremental_over_full": round(result["incremental"]["seconds"] / full_s, 3),
+        "original_request_over_scorecard_read": (
+            None if "skipped" in original or "skipped" in bi_read
+            else round(original["median_ms"] / bi_read["median_ms"], 2)),
+    }
+
+
+def spark_settings(database: BenchDatabase, project_dir: Path) -> dict[str, Any]:
+    """How the Spark runs were set up: a local session inside each dbt process, dbt's
+    threads (profiles.yml), the session's driver memory and shuffle partitions (the
+    KPI_SPARK_* variables, else the profile's defaults), and the Java version."""
+    assert database.path is not None
+    profile = yaml.safe_load((project_dir / "profiles.yml").read_text())
+    output = next(iter(profile.values()))["outputs"]["spark"]
+    conf = warehouse.spark_conf(database.path)
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False)
+    return {
+        "method": os.environ.get("SPARK_METHOD", "session"),
+        "master": "local[*] (pyspark session inside each dbt process)",
+        "threads": output.get("threads"),
+        "driver_memory": conf["spark.driver.memory"],
+        "shuffle_partitions": conf["spark.sql.shuffle.partitions"],
+        "java": (java.stderr or java.stdout).splitlines()[0] if java.returncode == 0 else None,
+        "directory": str(database.path),
+    }
 
 
 def first_day(days: int) -> date:
@@ -198,7 +253,7 @@ def incremental(measured: dict[str, Any], daily: jobs.ScheduledRun) -> dict[str,
 
 def failures(result: dict[str, Any]) -> list[str]:
     found = []
-    floor = result["floor"]["check"]
+    floor = result["floor"].get("check", {"differences": 0})  # none when skipped (Spark)
     if floor["differences"]:
         found.append(f"{result['engine']}: the floor query disagrees with fct_kpi_values "
                      f"(MONTHLY) on {floor['differences']} values, e.g. {floor['examples']}")

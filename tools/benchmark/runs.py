@@ -39,6 +39,11 @@ class Runner:
     defs: dg.Definitions | None = None
     count: int = field(default=0, init=False)
 
+    @property
+    def with_jvm(self) -> bool:
+        """Spark's local session runs a JVM under each dbt process: its memory counts."""
+        return self.database.engine == "spark"
+
     def env(self, as_of: datetime) -> dict[str, str | None]:
         return {**self.database.env, "KPI_AS_OF": iso(as_of),
                 "KPI_REPORT_DIR": str(self.report_dir)}
@@ -60,7 +65,8 @@ class Runner:
         def on_timeout(child: Child) -> None:
             stopped.append(self.database.running() or running_nodes(log_path))
 
-        with log_path.open("w") as log, ChildMonitor(self.timeout, on_timeout) as monitor:
+        with log_path.open("w") as log, ChildMonitor(self.timeout, on_timeout,
+                                                     descendants=self.with_jvm) as monitor:
             run = jobs.execute(self.defs, job_name, self.env(as_of),
                                tags=scheduled.tags if scheduled else None, log=log)
         finished = node_list(run.nodes)
@@ -85,6 +91,8 @@ class Runner:
             "seconds": round(run.seconds, 3),
             "execution_seconds": round(sum(step.dbt_seconds for step in run.steps), 3),
             "peak_rss_mb": monitor.peak_mb(),
+            **({"peak_tree_rss_mb": monitor.peak_tree_mb(),
+                "peak_tree_processes": monitor.peak_tree_members()} if self.with_jvm else {}),
             "cpu_seconds": round(monitor.cpu_seconds, 3),
             "node_count": len(run.nodes),
             "node_seconds_sum": round(sum(node.seconds for node in run.nodes), 3),
@@ -101,7 +109,7 @@ class Runner:
         fixed start-up. Wall time and peak memory."""
         log_path = self._log_path(label)
         load = load_average()
-        with log_path.open("w") as log, ChildMonitor() as monitor, \
+        with log_path.open("w") as log, ChildMonitor(descendants=self.with_jvm) as monitor, \
                 patched_env({**dict.fromkeys(jobs.RUN_SETTINGS), **self.env(as_of)}), \
                 jobs.redirected(log):
             clock = time.monotonic()
@@ -114,6 +122,7 @@ class Runner:
             raise BenchmarkError(f"dbt {' '.join(args)} ({label}) failed; log {log_path}")
         return {"label": label, "command": "dbt " + " ".join(args), "as_of": iso(as_of),
                 "seconds": round(seconds, 3), "peak_rss_mb": monitor.peak_mb(),
+                **({"peak_tree_rss_mb": monitor.peak_tree_mb()} if self.with_jvm else {}),
                 "cpu_seconds": round(monitor.cpu_seconds, 3), "parse": parse_note(log_path),
                 "load_average_before": load}
 
@@ -125,6 +134,8 @@ def step_summary(step: jobs.Step, monitor: ChildMonitor) -> dict[str, Any]:
         "seconds": round(step.seconds, 3),
         "execution_seconds": round(step.dbt_seconds, 3),
         "peak_rss_mb": monitor.peak_mb(step.started_at, step.finished_at),
+        **({"peak_tree_rss_mb": monitor.peak_tree_mb(step.started_at, step.finished_at)}
+           if monitor.descendants else {}),
         "window": list(step.window) if step.window else None,
         "retries": step.retries,
         "node_count": len(step.nodes),
