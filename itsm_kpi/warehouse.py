@@ -123,6 +123,11 @@ def spark_dir(explicit: str | Path | None = None, base: Path = PROJECT_DIR) -> P
     return path if path.is_absolute() else base / path
 
 
+def spark_threads() -> int:
+    """dbt's threads on Spark: KPI_SPARK_THREADS, else profiles.yml's default, 4."""
+    return int(os.environ.get("KPI_SPARK_THREADS") or 4)
+
+
 def spark_conf(directory: Path) -> dict[str, str]:
     """The settings of a local Spark session on `directory`: those profiles.yml gives dbt's
     session (server_side_parameters), so both see the same metastore and tables."""

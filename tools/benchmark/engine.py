@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
 from dagster_dbt import DbtProject
 
 from itsm_kpi import warehouse
@@ -86,7 +85,7 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
         if engine == "postgres":
             result["postgres_server"] = database.server()
         if engine == "spark":
-            result["spark"] = spark_settings(database, project_dir)
+            result["spark"] = spark_settings(database)
 
         say(f"[{engine}] dbt parse (the project's manifest, as Dagster prepares it)")
         result["parse"] = runner.dbt("parse", ["parse"], as_of_full)
@@ -199,19 +198,17 @@ def ratios(result: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
-def spark_settings(database: BenchDatabase, project_dir: Path) -> dict[str, Any]:
+def spark_settings(database: BenchDatabase) -> dict[str, Any]:
     """How the Spark runs were set up: a local session inside each dbt process, dbt's
-    threads (profiles.yml), the session's driver memory and shuffle partitions (the
-    KPI_SPARK_* variables, else the profile's defaults), and the Java version."""
+    threads, the session's driver memory and shuffle partitions (the KPI_SPARK_*
+    variables, else the profile's defaults), and the Java version."""
     assert database.path is not None
-    profile = yaml.safe_load((project_dir / "profiles.yml").read_text())
-    output = next(iter(profile.values()))["outputs"]["spark"]
     conf = warehouse.spark_conf(database.path)
     java = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False)
     return {
         "method": os.environ.get("SPARK_METHOD", "session"),
         "master": "local[*] (pyspark session inside each dbt process)",
-        "threads": output.get("threads"),
+        "threads": warehouse.spark_threads(),
         "driver_memory": conf["spark.driver.memory"],
         "shuffle_partitions": conf["spark.sql.shuffle.partitions"],
         "java": (java.stderr or java.stdout).splitlines()[0] if java.returncode == 0 else None,
