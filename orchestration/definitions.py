@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
+from orchestration.alerts import build_alert_sensor
 from orchestration.assets import build_assets
 from orchestration.freshness import build_freshness_schedule, build_source_observations
 from orchestration.jobs import build_jobs
@@ -46,7 +47,7 @@ def build_definitions(
                                  settings.schedule_timezone),
             build_freshness_schedule(observations, settings.schedule_timezone),
         ],
-        sensors=[kpi_run_failure_sensor],
+        sensors=[kpi_run_failure_sensor, build_alert_sensor(project)],
         # the steps of a run are sequential (dbt, then the report): one process is enough
         executor=dg.in_process_executor,
         resources={

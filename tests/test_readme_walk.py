@@ -38,6 +38,9 @@ NOT_RUN = {
     "mf list metrics": "MetricFlow's CLI: tests/test_semantic_layer.py runs these queries",
     "make chaos": "tests/test_chaos.py runs the fault drill",
     "make bench": "tests/test_benchmark.py runs the benchmark at smoke scale",
+    "export KPI_ALERT_URL_OPS='https://hooks.slack.com/services/T0000/B0000/XXXXXXXX'":
+        "needs a Slack workspace and an SMTP server: tests/test_alerts.py sends through the "
+        "same Apprise transports (JSON webhook, e-mail) to servers it starts",
     "make demo-spark": "Spark: tests/test_spark_jobs.py runs the Dagster jobs on Spark, "
                        "test_against_reference.py its build and tests",
 }
