@@ -51,7 +51,8 @@ FACT_MODELS = {
 # fct_kpi_breakdowns is with the marts, not the core: a backfill or recalculation of a
 # grain's facts (kpi_<grain>_facts_job) rebuilds it from the facts' inputs as they stand
 MART_MODELS = ("fct_kpi_values kpi_scorecard tenant_kpi_status kpi_scorecard_trend "
-               "fct_kpi_breakdowns dora_scorecard")
+               "fct_kpi_breakdowns dora_scorecard "
+               "alert_routes kpi_status_history kpi_status_transitions kpi_alerts")
 CORE_EXCLUDE = f"tag:kpi_facts {MART_MODELS}"
 # every dbt step takes the warehouse pool: with a limit of 1 (dagster.yaml), two runs
 # never write the same warehouse at once (DuckDB also allows a single writer)

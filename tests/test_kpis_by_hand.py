@@ -232,3 +232,59 @@ def test_tenant_status(built: Warehouse) -> None:
         3: ("Utc Shop", 3, 0, 1, 0, "RED"),  # deployments disabled: 4 KPIs
         9: ("Tenant 9", 1, 0, 0, 4, "GREEN"),
     }
+
+
+# -- alerts: the history of lights and its transitions after one build ------------------
+
+def _history(built: Warehouse) -> list[dict]:
+    return [{k: normalise(v) for k, v in r.items()}
+            for r in built.query("select * from marts.kpi_status_history")]
+
+
+def test_status_history_records_the_scorecard(built: Warehouse) -> None:
+    history = _history(built)
+    scorecard = {
+        (r["tenant_id"], r["kpi_name"]): r
+        for r in built.query("select * from marts.kpi_scorecard")
+    }
+    recorded = {(r["tenant_id"], r["kpi_name"]): r for r in history}
+    assert len(history) == len(recorded) == len(scorecard) == len(SCORECARD)
+    columns = ("grain", "period_start", "period_end", "status", "value", "target",
+               "achievement_pct", "as_of")
+    for key, row in scorecard.items():
+        assert {c: recorded[key][c] for c in columns} == {c: normalise(row[c]) for c in columns}
+    assert len({r["seen_at"] for r in history}) == 1  # one run, one seen_at
+
+
+def test_status_transitions_are_first_sightings(built: Warehouse) -> None:
+    # one build: every light is a first sighting; RED and YELLOW are alerts, GREEN and
+    # NO_DATA are not (derived from SCORECARD, worked out by hand above)
+    first_sighting = {"RED": "TURNED_RED", "YELLOW": "TURNED_YELLOW"}
+    expected = {
+        key: (grain, period_start, status, first_sighting.get(status))
+        for key, (grain, period_start, _value, status, *_previous) in SCORECARD.items()
+    }
+    rows = built.query("select * from marts.kpi_status_transitions")
+    actual = {
+        (r["tenant_id"], r["kpi_name"]): (r["grain"], r["period_start"], r["status"],
+                                          r["transition"])
+        for r in rows
+    }
+    assert len(rows) == len(actual)
+    assert actual == expected
+    assert all(r["previous_status"] is None and r["previous_period_start"] is None
+               for r in rows)
+
+
+def test_status_history_survives_full_refresh_and_reruns(built: Warehouse) -> None:
+    # last in the module: it runs dbt again on the module's warehouse (the history only,
+    # then the history and its transitions), which must change nothing
+    before = sorted(_history(built), key=lambda r: (r["tenant_id"], r["kpi_name"]))
+    transitions = built.query("select count(*) as n from marts.kpi_status_transitions")
+    built.dbt("run", "--select", "kpi_status_history", "--full-refresh",
+              as_of=fixtures_hand.AS_OF)
+    assert sorted(_history(built), key=lambda r: (r["tenant_id"], r["kpi_name"])) == before
+    built.dbt("run", "--select", "kpi_status_history", "kpi_status_transitions",
+              as_of=fixtures_hand.AS_OF)
+    assert sorted(_history(built), key=lambda r: (r["tenant_id"], r["kpi_name"])) == before
+    assert built.query("select count(*) as n from marts.kpi_status_transitions") == transitions
