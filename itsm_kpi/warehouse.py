@@ -381,8 +381,13 @@ def rows(cursor: Any) -> list[Row]:
 
 def query(conn: Any, sql: str, params: Sequence[Any] | None = None) -> list[Row]:
     cursor = conn.cursor()
-    cursor.execute(sql, params) if params else cursor.execute(sql)
-    return rows(cursor)
+    try:
+        cursor.execute(sql, params) if params else cursor.execute(sql)
+        return rows(cursor)
+    finally:
+        # DuckDB: a cursor is a connection of its own, keeping the database file open (and
+        # locked against a writer in another process) until it is closed or collected
+        cursor.close()
 
 
 def placeholder(engine: str) -> str:
