@@ -198,14 +198,17 @@ def install_and_build(warehouse: Warehouse, as_of: str = AS_OF,
 @contextmanager
 def built_warehouse(engine: str, folder: Path) -> Iterator[Warehouse]:
     """A fresh warehouse of `engine` in `folder` with this scenario built at AS_OF,
-    dropped afterwards (the module fixtures of the tests that read its marts)."""
+    dropped afterwards (the module fixtures of the tests that read its marts). DuckDB and
+    PostgreSQL: a copy of this process's one such build (install_and_build)."""
     warehouse = Warehouse(engine, folder)
     try:
-        install(warehouse)
-        # Spark: seeds and models only (every data test runs on Spark in
-        # test_against_reference's build; each costs a Spark job here)
-        extra = ("--exclude-resource-type", "test") if engine == "spark" else ()
-        warehouse.build(AS_OF, *extra)
+        if engine == "spark":
+            install(warehouse)
+            # Spark: seeds and models only (every data test runs on Spark in
+            # test_against_reference's build; each costs a Spark job here)
+            warehouse.build(AS_OF, "--exclude-resource-type", "test")
+        else:
+            install_and_build(warehouse)
         yield warehouse
     finally:
         warehouse.drop()
