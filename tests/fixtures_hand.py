@@ -8,11 +8,13 @@ history), 9 not in tenants.csv (default timezone UTC, no deployments).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from harness import Warehouse, ts
+from harness import Warehouse, from_template, ts
 
 AS_OF = "2024-03-15T12:00:00Z"
 
@@ -175,17 +177,38 @@ def install(warehouse) -> None:
     warehouse.load_raw(RAW)
 
 
+def install_and_build(warehouse: Warehouse, as_of: str = AS_OF,
+                      raw: dict[str, list[dict[str, Any]]] | None = None) -> None:
+    """What `install(warehouse)`, then `warehouse.load_raw(raw)` (if given), then
+    `warehouse.build(as_of)` make of a new warehouse, as a copy of this process's one such
+    build per engine and data (harness.from_template): the tests that start from the
+    same build, then change it, share one."""
+
+    def prepare(template: Warehouse) -> None:
+        install(template)
+        if raw is not None:
+            template.load_raw(raw)
+        template.build(as_of)
+
+    data = hashlib.sha256(repr((TENANTS_CSV, KPI_TARGETS_CSV, SLA_POLICIES_CSV, RAW, raw))
+                          .encode()).hexdigest()[:16]
+    from_template(warehouse, f"hand build at {as_of}, data {data}", prepare)
+
+
 @contextmanager
 def built_warehouse(engine: str, folder: Path) -> Iterator[Warehouse]:
     """A fresh warehouse of `engine` in `folder` with this scenario built at AS_OF,
-    dropped afterwards (the module fixtures of the tests that read its marts)."""
+    dropped afterwards (the module fixtures of the tests that read its marts). DuckDB and
+    PostgreSQL: a copy of this process's one such build (install_and_build)."""
     warehouse = Warehouse(engine, folder)
     try:
-        install(warehouse)
-        # Spark: seeds and models only (every data test runs on Spark in
-        # test_against_reference's build; each costs a Spark job here)
-        extra = ("--exclude-resource-type", "test") if engine == "spark" else ()
-        warehouse.build(AS_OF, *extra)
+        if engine == "spark":
+            install(warehouse)
+            # Spark: seeds and models only (every data test runs on Spark in
+            # test_against_reference's build; each costs a Spark job here)
+            warehouse.build(AS_OF, "--exclude-resource-type", "test")
+        else:
+            install_and_build(warehouse)
         yield warehouse
     finally:
         warehouse.drop()

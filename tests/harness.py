@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from itsm_kpi.warehouse import postgres_params as pg_params
 # re-exported for the test modules: the one environment patch, the engines, the raw
 # contract's columns and the PostgreSQL parameters of a named database
 __all__ = ["ENGINES", "RAW_COLUMNS", "REPO_ROOT", "SPARK_TEST_ENV", "WITH_SPARK",
-           "DbtBuildError", "Warehouse",
+           "DbtBuildError", "Warehouse", "from_template",
            "normalise", "patched_env", "pg_params", "require_postgres", "require_spark", "ts"]
 
 REPO_ROOT = PROJECT_DIR
@@ -261,6 +261,94 @@ class Warehouse:
         if self.engine == "spark" and _SparkProcess.owner is self:
             _SparkProcess.reset()
             _SparkProcess.owner = None
+
+
+class _Templates:
+    """This process's template warehouses, by (engine, key): each made once by its
+    `prepare`, in a folder of its own, then copied into the warehouses of the tests that
+    start from it (from_template)."""
+
+    built: dict[tuple[str, str], Warehouse] = {}
+    directory: Path | None = None
+
+    @classmethod
+    def get(cls, engine: str, key: str, prepare: Callable[[Warehouse], None]) -> Warehouse:
+        template = cls.built.get((engine, key))
+        if template is not None:
+            return template
+        if cls.directory is None:
+            cls.directory = Path(tempfile.mkdtemp(prefix="kpi-test-templates-"))
+            atexit.register(cls.drop_all)
+        template = Warehouse(engine, Path(tempfile.mkdtemp(dir=cls.directory)))
+        try:
+            prepare(template)
+            if engine == "duckdb":
+                _release_duckdb()
+            if engine == "postgres":
+                # no session may be connected to the source of `create database ... template`
+                with warehouse.admin_cursor() as cursor:
+                    cursor.execute("select pg_terminate_backend(pid) from pg_stat_activity "
+                                   "where datname = %s and pid <> pg_backend_pid()",
+                                   (template.pg_database,))
+        except BaseException:
+            template.drop()
+            raise
+        cls.built[(engine, key)] = template
+        return template
+
+    @classmethod
+    def drop_all(cls) -> None:
+        for template in cls.built.values():
+            with contextlib.suppress(Exception):
+                template.drop()
+        cls.built.clear()
+        if cls.directory is not None:
+            shutil.rmtree(cls.directory, ignore_errors=True)
+            cls.directory = None
+
+
+def _release_duckdb() -> None:
+    """Closes the DuckDB database dbt-duckdb keeps open in this process after an
+    in-process run (so its file is checkpointed, complete, before it is copied); the next
+    dbt run opens it again."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+
+
+def from_template(target: Warehouse, key: str, prepare: Callable[[Warehouse], None]) -> None:
+    """Makes `target`, a new Warehouse nothing has run in yet, what `prepare(target)` would
+    make it, by copying this process's template of (its engine, `key`): a Warehouse of the
+    same engine that `prepare` made once (e.g. seeds written, raw rows loaded, `dbt build`
+    run). Copied: the project copy (seeds, target and logs folders), then the DuckDB file,
+    or the PostgreSQL database (`create database ... template ...`). `target` keeps its
+    own paths and database name: its next dbt command parses the project again, as the
+    profile's path or database differs from the template's, which is what a warehouse's
+    first command does.
+
+    `key` names everything `prepare` does (data, as_of, variables): two different
+    preparations under one key would share the first one's result. Spark, or
+    KPI_TEST_TEMPLATES=0: `prepare(target)` itself."""
+    if target.engine not in ("duckdb", "postgres") or os.environ.get("KPI_TEST_TEMPLATES") == "0":
+        prepare(target)
+        return
+    template = _Templates.get(target.engine, key, prepare)
+    shutil.rmtree(target.project_dir)
+    shutil.copytree(template.project_dir, target.project_dir, symlinks=True)
+    if target.engine == "duckdb":
+        for suffix in ("", ".wal"):
+            source = template.duckdb_path.with_name(template.duckdb_path.name + suffix)
+            destination = target.duckdb_path.with_name(target.duckdb_path.name + suffix)
+            destination.unlink(missing_ok=True)
+            if source.exists():
+                shutil.copyfile(source, destination)
+    else:
+        with warehouse.admin_cursor() as cursor:
+            cursor.execute(f'drop database if exists "{target.pg_database}" with (force)')
+            cursor.execute(f'create database "{target.pg_database}" '
+                           f'template "{template.pg_database}"')
 
 
 def normalise(value: Any) -> Any:

@@ -269,8 +269,7 @@ def test_killed_dbt_process_then_rerun_converges(warehouse: Warehouse, tmp_path:
     (its __dbt_tmp built, the rename waiting): the database keeps the old table, and a
     rerun, even over leftover __dbt_tmp / __dbt_backup relations, gives the marts of an
     uninterrupted full refresh."""
-    fixtures_hand.install(warehouse)
-    warehouse.build(fixtures_hand.AS_OF)
+    fixtures_hand.install_and_build(warehouse)
     full = exact_marts(warehouse)
     stale = tamper_with_the_facts(warehouse, "fct_kpi_values_daily", "true")
     tamper_with_the_facts(warehouse, "fct_kpi_values_monthly", "true")
@@ -402,11 +401,12 @@ def test_two_builds_of_the_same_partition_at_once(warehouse: Warehouse, tmp_path
     """Without Dagster's queue, two dbt runs of the same daily partition start writing at
     the same moment (both wait at the gate, which then opens): no duplicate, no lost row,
     the values of a single run."""
+    fixtures_hand.install_and_build(warehouse)
+    before = exact_marts(warehouse)
+    # after the build (which writes the same rows with or without the lock): the two runs
+    # below parse the project again, each in a target folder of its own
     if locking == "lock_removed":
         remove_lock(warehouse.project_dir)
-    fixtures_hand.install(warehouse)
-    warehouse.build(fixtures_hand.AS_OF)
-    before = exact_marts(warehouse)
 
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     processes: list[subprocess.Popen] = []

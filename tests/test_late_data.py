@@ -130,8 +130,7 @@ LATE_RESOLUTION_CHANGES: dict[Key, tuple[Values, Values]] = {
     ]},
 }
 def test_a_late_event_is_picked_up_by_the_lookback(warehouse: Warehouse) -> None:
-    fixtures_hand.install(warehouse)
-    warehouse.build(AS_OF)
+    fixtures_hand.install_and_build(warehouse, AS_OF)
     before = facts(warehouse)
     # every period from each tenant's first activity to as_of, times its enabled KPIs:
     # 1 Seoul 29 Feb-2 Apr KST: 34 days, 6 weeks, 3 months x 5 = 215; 2 New York 9 Mar-1
@@ -150,8 +149,7 @@ def test_a_late_event_is_picked_up_by_the_lookback(warehouse: Warehouse) -> None
 
 
 def test_without_lookback_a_backfill_picks_up_the_late_event(warehouse: Warehouse) -> None:
-    fixtures_hand.install(warehouse)
-    warehouse.build(AS_OF)
+    fixtures_hand.install_and_build(warehouse, AS_OF)
     before = facts(warehouse)
 
     warehouse.load_raw(LATE_RESOLUTION)
@@ -240,9 +238,7 @@ REOPENED_CHANGES: dict[Key, tuple[Values, Values]] = {
 def test_a_reopened_and_reassigned_request_is_recounted_in_every_grain(
     warehouse: Warehouse,
 ) -> None:
-    fixtures_hand.install(warehouse)
-    warehouse.load_raw(FIRST_RESOLUTION)
-    warehouse.build(AS_OF)
+    fixtures_hand.install_and_build(warehouse, AS_OF, raw=FIRST_RESOLUTION)
     before = facts(warehouse)
 
     warehouse.load_raw(REOPENED)
@@ -264,9 +260,7 @@ def test_a_run_stopped_between_the_measurements_and_the_facts_loses_nothing(
     rewrote the measurements and stopped before the fact tables leaves the facts as they
     were, and the next run (a retry, which rewrites the same measurements again)
     recomputes them once."""
-    fixtures_hand.install(warehouse)
-    warehouse.load_raw(FIRST_RESOLUTION)
-    warehouse.build(AS_OF)
+    fixtures_hand.install_and_build(warehouse, AS_OF, raw=FIRST_RESOLUTION)
     before = facts(warehouse)
 
     warehouse.load_raw(REOPENED)

@@ -159,8 +159,7 @@ def rejections(warehouse: Warehouse) -> set[tuple]:
 
 
 def build_clean(warehouse: Warehouse) -> dict[tuple, tuple]:
-    fixtures_hand.install(warehouse)
-    warehouse.build(fixtures_hand.AS_OF)
+    fixtures_hand.install_and_build(warehouse)
     return kpi_facts(warehouse)
 
 

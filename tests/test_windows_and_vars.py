@@ -31,8 +31,7 @@ def fact_rows(warehouse: Warehouse, relation: str = "marts.fct_kpi_values") -> l
 
 
 def test_windowed_runs_equal_full_build(warehouse: Warehouse) -> None:
-    fixtures_hand.install(warehouse)
-    warehouse.build(fixtures_hand.AS_OF)
+    fixtures_hand.install_and_build(warehouse)
     full = fact_rows(warehouse)
     assert len(full) == 309
 
@@ -57,8 +56,7 @@ def test_windowed_runs_equal_full_build(warehouse: Warehouse) -> None:
 
 
 def test_window_rerun_replaces_rows_of_a_disabled_kpi(warehouse: Warehouse) -> None:
-    fixtures_hand.install(warehouse)
-    warehouse.build(fixtures_hand.AS_OF)
+    fixtures_hand.install_and_build(warehouse)
     # disable FCR for tenant 1 from 11 March, then recompute only 11-16 March (UTC)
     warehouse.write_file(
         "seeds/kpi_targets.csv",
