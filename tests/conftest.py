@@ -46,6 +46,7 @@ SLOWEST_FIRST = (
     "test_against_reference",  # the demo data built on three engines
     "test_quarantine",
     "test_late_data",
+    "test_alerts",  # the alert scenario on both engines: ~4 min each
     "test_spark_jobs",  # 3 tests: Dagster's full refresh and a daily run on Spark
     "test_readme_walk",  # 3 tests
     "test_windows_and_vars",
