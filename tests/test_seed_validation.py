@@ -23,7 +23,13 @@ SEED_TESTS = {
     "assert_tenant_timezones_are_known",
     "assert_deployment_environments_are_unique",
     "assert_elapsed_days_kpis_are_ratios",
+    "assert_alert_channels_are_well_formed",
+    "assert_alert_mutes_are_alone",
+    "assert_alert_rules_name_known_kpis",
+    "assert_daily_digest_rules_have_no_kpi",
+    "assert_feed_stale_rules_are_global",
 }
+ALERT_RULES_CSV = (Warehouse.seed_dir() / "alert_rules.csv").read_text()
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -115,6 +121,17 @@ BAD_SEEDS = [
                      ",PERCENTILE,0.5,1,2,95,80,1.2,true,,SERVICE",
                      ",PERCENTILE,0.5,1,2,95,80,1.2,true,ELAPSED_DAYS,SERVICE", 1),
                  "assert_elapsed_days_kpis_are_ratios", 1, id="elapsed-days-percentile"),
+    # alert rules (README "Alerts"): what would route nothing, or not as written
+    pytest.param("alert_rules", ALERT_RULES_CSV + ",,TURNED_RED,Ops-Team\n",
+                 "assert_alert_channels_are_well_formed", 1, id="alert-channel-not-a-name"),
+    pytest.param("alert_rules", ALERT_RULES_CSV + "2,MTTR,TURNED_RED,none\n2,MTTR,TURNED_RED,pager\n",
+                 "assert_alert_mutes_are_alone", 1, id="alert-mute-beside-a-channel"),  # one group
+    pytest.param("alert_rules", ALERT_RULES_CSV + ",MTTRR,TURNED_RED,ops\n",
+                 "assert_alert_rules_name_known_kpis", 1, id="alert-unknown-kpi"),
+    pytest.param("alert_rules", ALERT_RULES_CSV + ",MTTR,DAILY_DIGEST,ops\n",
+                 "assert_daily_digest_rules_have_no_kpi", 1, id="alert-digest-with-a-kpi"),
+    pytest.param("alert_rules", ALERT_RULES_CSV + "2,,FEED_STALE,ops\n",
+                 "assert_feed_stale_rules_are_global", 1, id="alert-stale-feed-for-a-tenant"),
 ]
 
 
