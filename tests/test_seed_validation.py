@@ -48,7 +48,7 @@ def seed_build(warehouse: Warehouse, seed: str | None = None, content: str = "")
     warehouse.write_file("seeds/tenants.csv", fixtures_hand.TENANTS_CSV)
     warehouse.write_file("seeds/kpi_targets.csv", fixtures_hand.KPI_TARGETS_CSV)
     warehouse.write_file("seeds/sla_policies.csv", fixtures_hand.SLA_POLICIES_CSV)
-    for shipped in ("deployment_environments", "kpi_definitions"):
+    for shipped in ("deployment_environments", "kpi_definitions", "alert_rules"):
         warehouse.write_file(f"seeds/{shipped}.csv",
                              (Warehouse.seed_dir() / f"{shipped}.csv").read_text())
     if seed is not None:
