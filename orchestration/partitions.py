@@ -1,6 +1,7 @@
 """UTC partitions of the KPI fact tables: days, ISO weeks (Monday) and months. Each
 definition ends with the current, still running period (end_offset=1), so the scorecard
-can be refreshed to date."""
+can be refreshed to date; or, when KPI_PARTITIONS_END is set, with the last period that
+ends by that day."""
 
 from __future__ import annotations
 
@@ -11,15 +12,13 @@ from orchestration.settings import Settings
 
 def build_partitions(settings: Settings) -> dict[str, dg.TimeWindowPartitionsDefinition]:
     start = settings.partitions_start
+    # Dagster's end_date is exclusive, and end_offset applies only without it
+    bounds = {"timezone": "UTC", "end_offset": 1, "end_date": settings.partitions_end or None}
     return {
-        "daily": dg.DailyPartitionsDefinition(start_date=start, timezone="UTC", end_offset=1),
+        "daily": dg.DailyPartitionsDefinition(start_date=start, **bounds),
         # day_offset=1: weeks start on Monday like the KPI weeks (Dagster's default is Sunday)
-        "weekly": dg.WeeklyPartitionsDefinition(
-            start_date=start, timezone="UTC", day_offset=1, end_offset=1
-        ),
-        "monthly": dg.MonthlyPartitionsDefinition(
-            start_date=start[:8] + "01", timezone="UTC", end_offset=1
-        ),
+        "weekly": dg.WeeklyPartitionsDefinition(start_date=start, day_offset=1, **bounds),
+        "monthly": dg.MonthlyPartitionsDefinition(start_date=start[:8] + "01", **bounds),
     }
 
 

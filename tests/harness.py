@@ -125,6 +125,12 @@ class _SparkProcess:
                 shutil.rmtree(child, ignore_errors=True)
 
 
+# the vars read only when dbt executes, also read from these environment variables
+# (macros/settings/env_setting.sql): Warehouse.dbt passes them that way
+EXECUTION_TIME_VARS = {"min_date": "KPI_MIN_DATE", "max_date": "KPI_MAX_DATE",
+                       "kpi_only": "KPI_ONLY"}
+
+
 class DbtBuildError(AssertionError):
     pass
 
@@ -206,15 +212,28 @@ class Warehouse:
 
     # -- dbt -------------------------------------------------------------------------
     def dbt(self, *args: str, as_of: str | None = None, expect_success: bool = True,
-            variables: dict[str, Any] | None = None, unit_tests: bool = False) -> Any:
+            variables: dict[str, Any] | None = None, unit_tests: bool = False,
+            settings_as_vars: bool = False) -> Any:
         """Runs a dbt command in-process against this warehouse; raises with the failing
         nodes' messages when it fails (unless expect_success is False).
 
         A `build` leaves dbt's unit tests out unless `unit_tests`: they test the SQL of
         models on fixed inputs, whatever the raw data, so test_against_reference's shared
-        build runs them once per engine (each costs about a model's time)."""
+        build runs them once per engine (each costs about a model's time).
+
+        The execution-time settings among `variables` (min_date, max_date, kpi_only) go to
+        dbt as their environment variables (KPI_MIN_DATE...), as the Dagster jobs pass
+        them: a new `--vars` value makes dbt parse the whole project again (seconds per
+        command), an environment variable does not. `settings_as_vars` passes them as
+        `--vars` (the tests of that path)."""
         if args and args[0] == "build" and not unit_tests:
             args = (*args, "--exclude-resource-type", "unit_test")
+        variables = dict(variables or {})
+        settings = {env_name: None for env_name in EXECUTION_TIME_VARS.values()}
+        if not settings_as_vars:
+            for name, env_name in EXECUTION_TIME_VARS.items():
+                if name in variables:
+                    settings[env_name] = str(variables.pop(name))
         command = [
             *args,
             "--project-dir", str(self.project_dir),
@@ -233,6 +252,7 @@ class Warehouse:
             **(SPARK_TEST_ENV if self.engine == "spark" else {}),
             "KPI_AS_OF": as_of,
             "DBT_TARGET": None,
+            **{k: v for k, v in settings.items() if k not in os.environ or v is not None},
         }
         with patched_env(env):
             result = dbtRunner().invoke(command)

@@ -30,7 +30,9 @@ from orchestration.definitions import build_definitions
 from orchestration.schedules import RANGE_END, RANGE_START
 from orchestration.settings import Settings
 
-SETTINGS = Settings(partitions_start="2024-01-01")
+# the fixture's history ends on 15 March 2024: partitions to March (a full refresh
+# records each one, about 1,300 events to the present day instead of 107)
+SETTINGS = Settings(partitions_start="2024-01-01", partitions_end="2024-04-01")
 COMPARED = ("tenant_id", "kpi_name", "grain", "period_start", "period_end", "is_complete",
             "value", "numerator", "denominator", "target", "achievement_pct", "status", "as_of")
 GRAINS = ("daily", "weekly", "monthly")
@@ -241,6 +243,22 @@ def test_bad_settings_are_refused() -> None:
         Settings(schedule_timezone="Mars/Olympus").validate()
     with pytest.raises(ValueError, match="KPI_PARTITIONS_START"):
         Settings(partitions_start="2024-1-1'; drop").validate()
+    for end in ("2024-4-1", "2023-12-31", "2024-01-01"):  # not a date, before, not after
+        with pytest.raises(ValueError, match="KPI_PARTITIONS_END"):
+            Settings(partitions_start="2024-01-01", partitions_end=end).validate()
+
+
+def test_partitions_can_end() -> None:
+    """KPI_PARTITIONS_END: the periods that end by that day, whatever the clock says."""
+    defs = build_definitions(SETTINGS)
+    graph = defs.get_repository_def().asset_graph
+    keys = {grain: graph.get(fact_key(grain)).partitions_def.get_partition_keys(
+        current_time=datetime(2026, 12, 6, tzinfo=timezone.utc)) for grain in GRAINS}
+    # January to March 2024: 31 + 29 + 31 days; the Mondays from 1 January to 25 March
+    # (that week ends on 1 April); three months
+    assert (len(keys["daily"]), keys["daily"][-1]) == (91, "2024-03-31")
+    assert (len(keys["weekly"]), keys["weekly"][-1]) == (13, "2024-03-25")
+    assert keys["monthly"] == ["2024-01-01", "2024-02-01", "2024-03-01"]
 
 
 @pytest.mark.parametrize(
@@ -564,17 +582,19 @@ def test_backfills_equal_a_full_refresh(orchestrated: Orchestrated) -> None:
     assert orchestrated.facts() == full
     assert breakdown_values(orchestrated.warehouse) == full_breakdowns
 
-    # UTC daily partitions, one run each, rebuild the local days of Seoul (UTC+9) and New
-    # York (UTC-5/-4, DST on 10 March) exactly: local 9-11 March spans UTC 8-12 March
+    # a UTC daily partition recomputes the local days of every tenant that overlap it
+    # (and those of the lookback's 3 days before it): local 10 March is UTC 9 Mar 15:00 -
+    # 10 Mar 15:00 in Seoul (UTC+9), 10 Mar 05:00 - 11 Mar 04:00 in New York (23 h: DST
+    # starts that day) and 10 March in UTC, so partition 9 March brings Seoul's back only
     orchestrated.warehouse.execute(
-        "delete from marts.fct_kpi_values_daily "
-        "where period_start between '2024-03-09' and '2024-03-11'"
+        "delete from marts.fct_kpi_values_daily where period_start = '2024-03-10'"
     )
-    missing = {k for k in full if k[2] == "DAILY" and date(2024, 3, 9) <= k[3] <= date(2024, 3, 11)}
+    missing = {k for k in full if k[2] == "DAILY" and k[3] == date(2024, 3, 10)}
     # tenant 9 starts on 12 March
     assert {k[0] for k in missing} == {1, 2, 3} and len(orchestrated.facts()) == 309 - len(missing)
-    for day in ("2024-03-08", "2024-03-09", "2024-03-10", "2024-03-11", "2024-03-12"):
+    for day, still_missing in (("2024-03-09", {2, 3}), ("2024-03-10", set())):
         orchestrated.materialize_facts("daily", day)
+        assert {k[0] for k in missing - set(orchestrated.facts())} == still_missing, day
     assert orchestrated.facts() == full
     orchestrated.changed = False  # back to the fixture's marts
 

@@ -96,7 +96,7 @@ def test_lookback_moves_the_window_start(warehouse: Warehouse, variables: dict,
                                          env: dict[str, str], start: str) -> None:
     with patched_env(env):
         warehouse.dbt("compile", "--select", "fct_kpi_values_daily", as_of=fixtures_hand.AS_OF,
-                      variables=variables)
+                      variables=variables, settings_as_vars=True)
     compiled = (warehouse.project_dir / "target" / "compiled" / "kpi_engine" / "models"
                 / "marts" / "kpi" / "fct_kpi_values_daily.sql").read_text()
     if start is None:
@@ -158,7 +158,7 @@ def test_bad_vars_are_refused(warehouse: Warehouse, variables: dict, env: dict[s
         warehouse.dbt("parse", as_of=fixtures_hand.AS_OF)
     with patched_env({k: v for k, v in env.items() if k != "KPI_AS_OF"}):
         result = warehouse.dbt("build", as_of=env["KPI_AS_OF"], variables=variables,
-                               expect_success=False)
+                               expect_success=False, settings_as_vars=True)
     assert not result.success
     logs = (warehouse.project_dir / "logs" / "dbt.log").read_text()
     assert message in logs
