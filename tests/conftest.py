@@ -56,6 +56,7 @@ SLOWEST_FIRST = (
     "test_seed_validation",
     "test_kpis_by_hand",
     "test_open_request_aging",
+    "test_business_hours",  # one build per engine, Spark's ~5 min
     "test_benchmark",  # 2 tests
     "test_report",
     "test_chaos",  # 2 tests

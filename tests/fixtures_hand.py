@@ -35,16 +35,16 @@ KPI_TARGETS_CSV = """tenant_id,kpi_name,target,valid_from,valid_to,is_enabled
 3,DEPLOY_SUCCESS_RATE,95,,,false
 """
 
-SLA_POLICIES_CSV = """tenant_id,request_type,priority,resolution_hours,pause_on_hold
-,INCIDENT,P1,4,false
-,INCIDENT,P2,8,false
-,INCIDENT,P3,24,true
-,INCIDENT,P4,72,true
-,SERVICE_REQUEST,P1,8,true
-,SERVICE_REQUEST,P2,24,true
-,SERVICE_REQUEST,P3,72,true
-,SERVICE_REQUEST,P4,120,true
-1,SERVICE_REQUEST,P3,10,true
+SLA_POLICIES_CSV = """tenant_id,request_type,priority,resolution_hours,pause_on_hold,calendar_name
+,INCIDENT,P1,4,false,
+,INCIDENT,P2,8,false,
+,INCIDENT,P3,24,true,
+,INCIDENT,P4,72,true,
+,SERVICE_REQUEST,P1,8,true,
+,SERVICE_REQUEST,P2,24,true,
+,SERVICE_REQUEST,P3,72,true,
+,SERVICE_REQUEST,P4,120,true,
+1,SERVICE_REQUEST,P3,10,true,
 """
 
 

@@ -27,12 +27,12 @@ TENANTS_CSV = """tenant_id,tenant_name,timezone
 2,Seoul Desk,Asia/Seoul
 """
 
-SLA_POLICIES_CSV = """tenant_id,request_type,priority,resolution_hours,pause_on_hold
-,INCIDENT,P1,4,false
-,INCIDENT,P2,24,false
-,SERVICE_REQUEST,P3,48,true
-,SERVICE_REQUEST,P4,200,true
-2,INCIDENT,P1,10,false
+SLA_POLICIES_CSV = """tenant_id,request_type,priority,resolution_hours,pause_on_hold,calendar_name
+,INCIDENT,P1,4,false,
+,INCIDENT,P2,24,false,
+,SERVICE_REQUEST,P3,48,true,
+,SERVICE_REQUEST,P4,200,true,
+2,INCIDENT,P1,10,false,
 """
 
 _event_ids = count(1)

@@ -28,8 +28,18 @@ SEED_TESTS = {
     "assert_alert_rules_name_known_kpis",
     "assert_daily_digest_rules_have_no_kpi",
     "assert_feed_stale_rules_are_global",
+    "assert_business_calendar_weekdays_are_iso",
+    "assert_business_calendar_times_are_well_formed",
+    "assert_business_calendar_rows_end_after_start",
+    "assert_business_calendar_rows_do_not_overlap",
+    "assert_business_calendar_rows_are_unique",
+    "assert_sla_policy_calendars_are_known",
+    "assert_holidays_name_known_calendars",
+    "assert_holidays_are_unique",
 }
 ALERT_RULES_CSV = (Warehouse.seed_dir() / "alert_rules.csv").read_text()
+CALENDARS_CSV = (Warehouse.seed_dir() / "business_calendars.csv").read_text()
+HOLIDAYS_HEADER = "calendar_name,holiday_date,holiday_name\n"
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -42,17 +52,21 @@ def seeds_only(request: pytest.FixtureRequest,
     warehouse.drop()
 
 
-def seed_build(warehouse: Warehouse, seed: str | None = None, content: str = "") -> Any:
-    """Writes the hand-made fixture's seeds, then `content` into seeds/<seed>.csv, and
-    builds the seeds with their tests."""
+def seed_build(warehouse: Warehouse, seed: str | None = None, content: str = "",
+               **others: str) -> Any:
+    """Writes the hand-made fixture's seeds, then `content` into seeds/<seed>.csv (and
+    each of `others` into seeds/<name>.csv), and builds the seeds with their tests."""
     warehouse.write_file("seeds/tenants.csv", fixtures_hand.TENANTS_CSV)
     warehouse.write_file("seeds/kpi_targets.csv", fixtures_hand.KPI_TARGETS_CSV)
     warehouse.write_file("seeds/sla_policies.csv", fixtures_hand.SLA_POLICIES_CSV)
-    for shipped in ("deployment_environments", "kpi_definitions", "alert_rules"):
+    for shipped in ("deployment_environments", "kpi_definitions", "alert_rules",
+                    "business_calendars", "holidays"):
         warehouse.write_file(f"seeds/{shipped}.csv",
                              (Warehouse.seed_dir() / f"{shipped}.csv").read_text())
     if seed is not None:
         warehouse.write_file(f"seeds/{seed}.csv", content)
+    for name, other in others.items():
+        warehouse.write_file(f"seeds/{name}.csv", other)
     return warehouse.dbt(*SEEDS_AND_THEIR_TESTS, as_of=fixtures_hand.AS_OF,
                          expect_success=False)
 
@@ -96,14 +110,14 @@ BAD_SEEDS = [
                  "assert_kpi_target_windows_are_not_empty", 1, id="empty-window"),
     pytest.param("kpi_targets", fixtures_hand.KPI_TARGETS_CSV + "2,FCR,80,2024-03-01,2024-02-01,true\n",
                  "assert_kpi_target_windows_are_not_empty", 1, id="reversed-window"),
-    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + "2,INCIDENT,P1,-1,false\n",
+    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + "2,INCIDENT,P1,-1,false,\n",
                  "assert_sla_resolution_hours_are_positive", 1, id="negative-sla-hours"),
-    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + "2,INCIDENT,P1,0,false\n",
+    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + "2,INCIDENT,P1,0,false,\n",
                  "assert_sla_resolution_hours_are_positive", 1, id="zero-sla-hours"),
-    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + ",INCIDENT,P1,6,false\n",
+    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + ",INCIDENT,P1,6,false,\n",
                  "assert_sla_policies_are_unique_per_tenant_request_type_priority", 1,
                  id="duplicate-default-sla-policy"),
-    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + "1,SERVICE_REQUEST,P3,12,true\n",
+    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + "1,SERVICE_REQUEST,P3,12,true,\n",
                  "assert_sla_policies_are_unique_per_tenant_request_type_priority", 1,
                  id="duplicate-tenant-sla-policy"),
     # ' Prod ' is the shipped prod row (environments match trimmed, case-insensitively)
@@ -132,6 +146,22 @@ BAD_SEEDS = [
                  "assert_daily_digest_rules_have_no_kpi", 1, id="alert-digest-with-a-kpi"),
     pytest.param("alert_rules", ALERT_RULES_CSV + "2,,FEED_STALE,ops\n",
                  "assert_feed_stale_rules_are_global", 1, id="alert-stale-feed-for-a-tenant"),
+    # business calendars and holidays (README "Business-hours SLAs"); the shipped
+    # business_days calendar is Monday to Friday 09:00-18:00
+    pytest.param("business_calendars", CALENDARS_CSV + "business_days,8,09:00,12:00\n",
+                 "assert_business_calendar_weekdays_are_iso", 1, id="calendar-bad-weekday"),
+    pytest.param("business_calendars", CALENDARS_CSV + "business_days,6,09:60,12:00\n",
+                 "assert_business_calendar_times_are_well_formed", 1, id="calendar-bad-time"),
+    pytest.param("business_calendars", CALENDARS_CSV + "business_days,6,12:00,09:00\n",
+                 "assert_business_calendar_rows_end_after_start", 1,
+                 id="calendar-end-before-start"),
+    # Monday 17:00-19:00 shares 17:00-18:00 with Monday 09:00-18:00
+    pytest.param("business_calendars", CALENDARS_CSV + "business_days,1,17:00,19:00\n",
+                 "assert_business_calendar_rows_do_not_overlap", 1, id="calendar-overlap"),
+    pytest.param("sla_policies", fixtures_hand.SLA_POLICIES_CSV + "2,INCIDENT,P1,4,false,nights\n",
+                 "assert_sla_policy_calendars_are_known", 1, id="policy-unknown-calendar"),
+    pytest.param("holidays", HOLIDAYS_HEADER + "business_dayz,2025-12-25,Christmas\n",
+                 "assert_holidays_name_known_calendars", 1, id="holiday-unknown-calendar"),
 ]
 
 
@@ -169,6 +199,20 @@ def test_touching_windows_do_not_overlap(seeds_only: Warehouse) -> None:
         ",FCR,80,,,true\n",
         ",FCR,80,,2024-02-01,true\n,FCR,85,2024-02-01,2024-03-01,true\n,FCR,90,2024-03-01,,true\n",
     ) + "2,FCR,70,2024-01-01,2024-03-10,true\n2,FCR,75,2024-03-10,,false\n")
+    assert result.success
+    status = statuses(result)
+    assert {status[name] for name in SEED_TESTS} == {"pass"}
+
+
+def test_lunch_breaks_and_24_hour_days_are_valid_calendars(seeds_only: Warehouse) -> None:
+    # rows that touch (12:00) do not overlap; 24:00 ends a day; a policy may name a
+    # calendar, a holiday its calendar
+    result = seed_build(
+        seeds_only, "business_calendars",
+        CALENDARS_CSV + "lunch,1,09:00,12:00\nlunch,1,12:00,17:00\nalways,7,00:00,24:00\n",
+        holidays=HOLIDAYS_HEADER + "lunch,2025-12-25,Christmas\n",
+        sla_policies=fixtures_hand.SLA_POLICIES_CSV + "2,INCIDENT,P1,4,false,always\n",
+    )
     assert result.success
     status = statuses(result)
     assert {status[name] for name in SEED_TESTS} == {"pass"}

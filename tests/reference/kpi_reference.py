@@ -1052,3 +1052,71 @@ def _fill_dora_scorecard(result: Result, definitions: dict[str, dict],
             values[kpi] = _service_value(definitions[kpi], parts, denominator) if parts else None
         result.dora_scorecard[(tid, grain, start, service)] = {
             **common, **_dora_row(values, levels)}
+
+
+# --- business-hours SLA clocks (issue 19) ---------------------------------------------
+
+
+def _local_minute_to_utc(day: date, minute: int, tz: ZoneInfo) -> datetime:
+    """Naive UTC instant of `minute` minutes after local midnight of `day` (1440 = the next
+    day's 00:00). A wall-clock time the clocks skip is read in the offset before the change
+    (fold=0), so it moves forward by the gap; one that occurs twice is the first."""
+    local = datetime.combine(day, time()) + timedelta(minutes=minute)
+    return local.replace(tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+
+
+def business_seconds(calendar_rows: Iterable[dict], holidays: Iterable[dict],
+                     calendar_name: str, tz_name: str, start: datetime, end: datetime) -> float:
+    """Business seconds of a calendar (business_calendars rows: calendar_name, weekday
+    1 = Monday, start_time and end_time HH:MM, 24:00 allowed), read in timezone
+    `tz_name`, between two naive UTC instants: the overlap of [start, end] with each
+    business interval of every local day around them, holidays (holiday_date, local)
+    skipped. 0 when end <= start."""
+    if end <= start:
+        return 0.0
+    tz = ZoneInfo(tz_name)
+
+    def minutes(text: str) -> int:
+        hours, mins = text.split(":")
+        return int(hours) * 60 + int(mins)
+
+    by_weekday: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for row in calendar_rows:
+        if row["calendar_name"] == calendar_name:
+            by_weekday[int(row["weekday"])].append((minutes(row["start_time"]), minutes(row["end_time"])))
+    days_off = {_as_date(h["holiday_date"]) for h in holidays if h["calendar_name"] == calendar_name}
+    utc_start = start.replace(tzinfo=UTC)
+    utc_end = end.replace(tzinfo=UTC)
+    day = utc_start.astimezone(tz).date() - timedelta(days=1)
+    last = utc_end.astimezone(tz).date() + timedelta(days=1)
+    total = timedelta()
+    while day <= last:
+        if day not in days_off:
+            for first_minute, last_minute in by_weekday.get(day.isoweekday(), []):
+                low = max(_local_minute_to_utc(day, first_minute, tz), start)
+                high = min(_local_minute_to_utc(day, last_minute, tz), end)
+                if high > low:
+                    total += high - low
+        day += timedelta(days=1)
+    return _micros(total) / 1_000_000
+
+
+def business_sla_elapsed_hours(calendar_rows: Iterable[dict], holidays: Iterable[dict],
+                               calendar_name: str | None, tz_name: str, created: datetime,
+                               end: datetime, holds: Iterable[tuple[datetime, datetime]],
+                               pause_on_hold: bool) -> float:
+    """The SLA clock of a request from `created` to `end` (its resolution, or as_of):
+    business hours of its policy's calendar (None = 24/7, every hour), less those of each
+    stretch on hold (naive UTC start, end) when the policy pauses on hold."""
+    calendar_rows = list(calendar_rows)
+    holidays = list(holidays)
+
+    def clock(start: datetime, stop: datetime) -> float:
+        if calendar_name is None:
+            return max((stop - start).total_seconds(), 0.0)
+        return business_seconds(calendar_rows, holidays, calendar_name, tz_name, start, stop)
+
+    elapsed = clock(created, end)
+    if pause_on_hold:
+        elapsed -= sum(clock(max(start, created), stop) for start, stop in holds)
+    return elapsed / 3600.0

@@ -27,6 +27,10 @@ sla_policies as (
     select * from {{ ref('int_tenants__sla_policies') }}
 ),
 
+intervals as (
+    select * from {{ ref('int_business_calendars__intervals') }}
+),
+
 effective_changes as (
     -- when each status change and the next one take effect
     select
@@ -71,17 +75,16 @@ open_requests as (
     where status not in ('DONE', 'CANCELLED')
 ),
 
-sla_deadlines as (
-    -- the SLA clock: the policy's hours from creation, pushed back by the time on hold
-    -- when the policy pauses on hold (up to as_of for a request on hold now)
+open_policies as (
+    -- the open requests that have an SLA policy
     select
         open_requests.sr_id,
-        sla_policies.resolution_hours as sla_resolution_hours,
-        {{ hours_after(
-            'lifecycle.created_at',
-            'sla_policies.resolution_hours'
-            ~ ' + case when sla_policies.pause_on_hold then lifecycle.on_hold_hours else 0.0 end'
-        ) }} as sla_due_at
+        lifecycle.created_at,
+        lifecycle.on_hold_hours,
+        sla_policies.resolution_hours,
+        sla_policies.pause_on_hold,
+        sla_policies.calendar_name,
+        sla_policies.timezone
     from open_requests
     inner join lifecycle
         on open_requests.sr_id = lifecycle.sr_id
@@ -89,6 +92,129 @@ sla_deadlines as (
         on lifecycle.tenant_id = sla_policies.tenant_id
         and lifecycle.request_type = sla_policies.request_type
         and lifecycle.priority = sla_policies.priority
+),
+
+calendar_spans as (
+    -- on a business calendar: creation to as_of (span 0), and each stretch on hold up to
+    -- as_of (its status_sequence) when the policy pauses on hold
+    select
+        sr_id,
+        cast(0 as bigint) as span_sequence,
+        calendar_name,
+        timezone,
+        created_at as span_start_at,
+        {{ as_of_timestamp() }} as span_end_at
+    from open_policies
+    where calendar_name is not null
+
+    union all
+
+    select
+        timeline.sr_id,
+        timeline.status_sequence as span_sequence,
+        open_policies.calendar_name,
+        open_policies.timezone,
+        case when timeline.status_at > timeline.created_at then timeline.status_at else timeline.created_at end
+            as span_start_at,
+        coalesce(timeline.next_status_at, {{ as_of_timestamp() }}) as span_end_at
+    from timeline
+    inner join open_policies
+        on timeline.sr_id = open_policies.sr_id
+    where timeline.status = 'ON_HOLD'
+        and open_policies.calendar_name is not null
+        and open_policies.pause_on_hold
+        and coalesce(timeline.next_status_at, {{ as_of_timestamp() }})
+            > case when timeline.status_at > timeline.created_at then timeline.status_at else timeline.created_at end
+),
+
+span_edges as (
+    select
+        sr_id,
+        span_sequence,
+        calendar_name,
+        timezone,
+        cast(-1 as {{ type_double() }}) as edge_sign,
+        span_start_at as instant_at
+    from calendar_spans
+
+    union all
+
+    select
+        sr_id,
+        span_sequence,
+        calendar_name,
+        timezone,
+        cast(1 as {{ type_double() }}) as edge_sign,
+        span_end_at as instant_at
+    from calendar_spans
+),
+
+edge_positions as (
+    {{ business_position('span_edges', 'intervals', ['sr_id', 'span_sequence', 'edge_sign']) }}
+),
+
+business_clocks as (
+    -- the business clock at creation, the business seconds from creation to as_of and
+    -- those on hold (spans > 0)
+    select
+        sr_id,
+        sum(case when span_sequence = 0 and edge_sign < 0 then business_position else 0.0 end)
+            as created_position,
+        sum(case when span_sequence = 0 then edge_sign * business_position else 0.0 end)
+            as clock_seconds,
+        sum(case when span_sequence > 0 then edge_sign * business_position else 0.0 end)
+            as on_hold_seconds
+    from edge_positions
+    group by sr_id
+),
+
+due_targets as (
+    -- where the business clock reaches the policy's hours (pushed back by the business
+    -- time on hold so far when the policy pauses)
+    select
+        open_policies.sr_id,
+        open_policies.calendar_name,
+        open_policies.timezone,
+        business_clocks.created_position
+            + open_policies.resolution_hours * 3600.0
+            + business_clocks.on_hold_seconds as target_position
+    from open_policies
+    inner join business_clocks
+        on open_policies.sr_id = business_clocks.sr_id
+),
+
+due_instants as (
+    {{ business_instant('due_targets', 'intervals', ['sr_id']) }}
+),
+
+sla_deadlines as (
+    -- the SLA clock. 24/7 (blank calendar): the policy's hours from creation, pushed back
+    -- by the time on hold when the policy pauses on hold (up to as_of for a request on
+    -- hold now). On a business calendar: the same in business time (README,
+    -- Business-hours SLAs).
+    select
+        open_policies.sr_id,
+        open_policies.resolution_hours as sla_resolution_hours,
+        case
+            when open_policies.calendar_name is null
+                then {{ hours_between('open_policies.created_at', as_of_timestamp()) }}
+                    - case when open_policies.pause_on_hold then open_policies.on_hold_hours else 0.0 end
+            else (business_clocks.clock_seconds - business_clocks.on_hold_seconds) / 3600.0
+        end as sla_elapsed_hours,
+        case
+            when open_policies.calendar_name is null
+                then {{ hours_after(
+                    'open_policies.created_at',
+                    'open_policies.resolution_hours'
+                    ~ ' + case when open_policies.pause_on_hold then open_policies.on_hold_hours else 0.0 end'
+                ) }}
+            else due_instants.business_instant_at
+        end as sla_due_at
+    from open_policies
+    left join business_clocks
+        on open_policies.sr_id = business_clocks.sr_id
+    left join due_instants
+        on open_policies.sr_id = due_instants.sr_id
 ),
 
 final as (
@@ -110,6 +236,10 @@ final as (
         cast(lifecycle.on_hold_hours as {{ type_double() }}) as on_hold_hours,
         cast(lifecycle.reopen_count as bigint) as reopen_count,
         cast(sla_deadlines.sla_resolution_hours as {{ type_double() }}) as sla_resolution_hours,
+        cast(sla_deadlines.sla_elapsed_hours as {{ type_double() }}) as sla_elapsed_hours,
+        cast(
+            sla_deadlines.sla_resolution_hours - sla_deadlines.sla_elapsed_hours as {{ type_double() }}
+        ) as sla_remaining_hours,
         -- timestamps (UTC)
         lifecycle.created_at,
         open_requests.status_since,
