@@ -235,14 +235,17 @@ class Alerting:
         tries = dict(self.webhook.tries)
         self.record("D", summaries=summaries, tries=tries,
                     marts=w.query("select * from marts.kpi_scorecard"))
-        # E: D replayed by a process killed after its first send
-        cursor_file = tmp_path / "cursor.json"
-        cursor_file.write_text(before_changes or "")
-        codes = [self.sensor_process(cursor_file, kill_on_request=True)]
-        saved_after_kill = cursor_file.read_text()
-        codes.append(self.sensor_process(cursor_file, kill_on_request=False))
-        codes.append(self.sensor_process(cursor_file, kill_on_request=False))
-        self.record("E", codes=codes, kept=saved_after_kill == (before_changes or ""))
+        # E: D replayed by a process killed after its first send (DuckDB only: the
+        # delivery state is the sensor's Python, whatever the engine, and each process
+        # costs a Python and Dagster start; D read this engine's marts)
+        if w.engine == "duckdb":
+            cursor_file = tmp_path / "cursor.json"
+            cursor_file.write_text(before_changes or "")
+            codes = [self.sensor_process(cursor_file, kill_on_request=True)]
+            saved_after_kill = cursor_file.read_text()
+            codes.append(self.sensor_process(cursor_file, kill_on_request=False))
+            codes.append(self.sensor_process(cursor_file, kill_on_request=False))
+            self.record("E", codes=codes, kept=saved_after_kill == (before_changes or ""))
         # F: stale feeds (the fixture's newest rows date from March 2024)
         ticks = []
         o.run_job("kpi_source_freshness_job")
@@ -399,6 +402,8 @@ def test_changes_alert_once_after_two_failed_tries(scenario: Alerting) -> None:
 
 def test_a_crash_between_send_and_cursor_repeats_once_with_the_same_key(
         scenario: Alerting) -> None:
+    if "E" not in scenario.phases:
+        pytest.skip("the crash replay runs on DuckDB (the delivery state is engine-independent)")
     e, d = scenario.phases["E"], scenario.phases["D"]
     assert e["codes"] == [KILLED, 0, 0]
     assert e["kept"]  # the killed process saved no cursor
