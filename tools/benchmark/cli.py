@@ -71,7 +71,7 @@ from tools.benchmark.config import (
     Options,
     Progress,
 )
-from tools.benchmark.data import generate, write_tenants_seed
+from tools.benchmark.data import generate, write_calendar_seeds, write_tenants_seed
 from tools.benchmark.engine import benchmark_engine
 from tools.benchmark.report import fmt_ms, fmt_s, machine, write_report
 from tools.jobs import iso
@@ -112,6 +112,10 @@ def parse_args(argv: list[str] | None) -> Options:
                         help="label of a run under other settings (e.g. PGOPTIONS or "
                              "KPI_DUCKDB_MEMORY_LIMIT set): <scale>-<engine>-<variant>.json, "
                              "its own column in the report")
+    parser.add_argument("--no-calendars", action="store_true",
+                        help="every SLA policy 24/7 (default: every other tenant's policies "
+                             "on a business calendar with holidays), e.g. with --variant "
+                             "no-calendars to measure what the business-hours clocks cost")
     parser.add_argument("--dbt-timeout", type=float, default=None, metavar="SECONDS",
                         help="stop a dbt command of a job running longer (reported as a "
                              "failure, with the nodes still running); default: no limit")
@@ -135,7 +139,8 @@ def parse_args(argv: list[str] | None) -> Options:
                    markdown=(args.markdown or out.with_suffix(".md")).resolve(),
                    work_dir=args.work_dir.resolve(), repeat=args.repeat, keep=args.keep,
                    verify=args.verify, pg_database=args.pg_database,
-                   dbt_timeout=args.dbt_timeout, variant=args.variant)
+                   dbt_timeout=args.dbt_timeout, variant=args.variant,
+                   calendars=not args.no_calendars)
 
 
 def progress(message: str) -> None:
@@ -167,6 +172,8 @@ def run(options: Options, say: Progress = progress) -> dict[str, dict[str, Any]]
     # a copy of the dbt project (own target and logs), the scale's tenants in the seed
     snapshot = copy_project(scale_dir / "project-snapshot")
     write_tenants_seed(snapshot / "seeds" / "tenants.csv", options.scale.tenants)
+    data = {**data, "business_calendars": write_calendar_seeds(
+        snapshot / "seeds", options.scale.tenants) if options.calendars else None}
     code = project_source()
     host = machine()
     results: dict[str, dict[str, Any]] = {}

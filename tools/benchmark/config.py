@@ -93,6 +93,7 @@ class Options:
     pg_database: str = ""
     dbt_timeout: float | None = None  # seconds a dbt command of a job may run
     variant: str = ""  # a label for a run under other settings (file name and column)
+    calendars: bool = True  # business-hours SLA calendars for every other tenant
 
     @property
     def database(self) -> str:

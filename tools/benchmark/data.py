@@ -219,6 +219,59 @@ def write_tenants_seed(path: Path, tenants: int) -> None:
             writer.writerow([tenant_id, f"Bench tenant {tenant_id}", zone])
 
 
+# business-hours SLAs (README, Business-hours SLAs): every other tenant's policies run on
+# a calendar, alternately the shipped business_days (Monday to Friday, 09:00-18:00) and
+# the same days with a lunch break; both calendars keep four holidays a year
+CALENDARS = {
+    "business_days": (("09:00", "18:00"),),
+    "business_days_lunch": (("09:00", "12:00"), ("13:00", "18:00")),
+}
+HOLIDAYS = (("01-01", "New Year's Day"), ("05-01", "Labour Day"), ("12-25", "Christmas Day"),
+            ("12-26", "Boxing Day"))
+HOLIDAY_YEARS = range(2024, 2029)  # the data's 730 days before E, E, and the due dates after
+
+
+def calendar_of(tenant_id: int) -> str | None:
+    """The calendar of `tenant_id`'s SLA policies in the benchmark (None: 24/7)."""
+    if tenant_id % 2:
+        return None
+    return "business_days" if tenant_id % 4 == 0 else "business_days_lunch"
+
+
+def write_calendar_seeds(seed_dir: Path, tenants: int) -> dict[str, Any]:
+    """business_calendars.csv, holidays.csv and sla_policies.csv for the scale's tenants:
+    the shipped default policies (24/7), and for every even tenant the same hours on a
+    calendar (calendar_of). Returns what was written, for the result's config."""
+    with (seed_dir / "business_calendars.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["calendar_name", "weekday", "start_time", "end_time"])
+        for name, hours in CALENDARS.items():
+            for weekday in range(1, 6):
+                for start, end in hours:
+                    writer.writerow([name, weekday, start, end])
+    with (seed_dir / "holidays.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["calendar_name", "holiday_date", "holiday_name"])
+        for name in CALENDARS:
+            for year in HOLIDAY_YEARS:
+                for day, holiday in HOLIDAYS:
+                    writer.writerow([name, f"{year}-{day}", holiday])
+    policies = seed_dir / "sla_policies.csv"
+    with policies.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    defaults = [row for row in rows if not row["tenant_id"]]
+    on_calendars = [tenant_id for tenant_id in range(1, tenants + 1) if calendar_of(tenant_id)]
+    with policies.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(defaults)
+        for tenant_id in on_calendars:
+            writer.writerows({**row, "tenant_id": str(tenant_id),
+                              "calendar_name": calendar_of(tenant_id)} for row in defaults)
+    return {"tenants_on_calendars": len(on_calendars), "calendars": list(CALENDARS),
+            "holidays_per_calendar": len(HOLIDAYS) * len(HOLIDAY_YEARS)}
+
+
 # --- the databases measured --------------------------------------------------------------
 
 

@@ -95,7 +95,10 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
         "it at its tick (E + 1 day 00:30 UTC, window = its two daily partitions). Row "
         "\"measured through\": results measured since the benchmark runs the product's "
         "Dagster jobs in process (`kpi_full_refresh_job`, `kpi_daily_job`) include Dagster's "
-        "own work; older ones ran the jobs' dbt commands by hand.",
+        "own work; older ones ran the jobs' dbt commands by hand. Business-hours SLAs (row "
+        "\"business-hours SLA calendars\"): every other tenant's policies run on a calendar, "
+        "Monday to Friday 09:00-18:00 or the same with a lunch break, with four holidays a "
+        "year; `--no-calendars` runs every policy 24/7.",
         "",
     ]
     columns = [title(r) for r in results]
@@ -144,6 +147,7 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
                                                       "deployments")))
     row("tenants / days", lambda r: f"{r['config']['tenants']} / {r['config']['days']}")
     row("measured through", lambda r: r["config"].get("method", "dbt commands by hand"))
+    row("business-hours SLA calendars", calendars_cell)
     if any("spark" in r for r in results):
         row("Spark session (dbt threads, driver memory, shuffle partitions)", lambda r: (
             f"{r['spark']['master']}, threads {r['spark']['threads']}, driver memory "
@@ -199,7 +203,10 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
         "original", "bi_read")
     row("check: floor = fct_kpi_values (monthly values)", lambda r: (
         f"{r['floor']['check']['compared']:,} compared, "
-        f"{r['floor']['check']['differences']} differ"), "floor")
+        f"{r['floor']['check']['differences']} differ"
+        + (f" ({skipped:,} business-hours SLA values not compared: the floor's clock is 24/7)"
+           if (skipped := r["floor"]["check"].get("not_compared_business_hours_sla")) else "")),
+        "floor")
     row("check: incremental = from scratch (rows)", lambda r: (
         f"{sum(p['compared'] for p in r['verify']['comparison'].values()):,} compared, "
         f"{r['verify']['differences']} differ" if r["verify"].get("enabled") else "not run"))
@@ -317,3 +324,14 @@ def group_lines(run: dict[str, Any]) -> list[str]:
                       f"of the {fmt_s(run['node_seconds_sum'])} summed over nodes"
                   + (f" (slowest: {slowest})" if slowest else "") + "."]
     return lines
+
+
+def calendars_cell(result: dict[str, Any]) -> str:
+    """Which tenants' SLA policies ran on business calendars (results before the calendars
+    existed, issue 19, had none)."""
+    calendars = result["data"].get("business_calendars")
+    if not calendars:
+        return "none (every policy 24/7)"
+    return (f"{calendars['tenants_on_calendars']} of {result['config']['tenants']} tenants, "
+            f"on {len(calendars['calendars'])} calendars with "
+            f"{calendars['holidays_per_calendar']} holidays each")
