@@ -36,6 +36,10 @@ COST_GROUPS = {
     "DORA": (r"(int_deployments__production|int_incidents__deployment_"
              r"|int_kpi__(deployment_frequency|change_lead_time|change_failure_rate"
              r"|failed_deployment_recovery_time|deployment_rework_rate)|dora_scorecard)"),
+    # the models whose work the business-hours clocks add to or change (the whole of
+    # each: compare with a --no-calendars run for what the clocks themselves cost)
+    "BUSINESS_HOURS": (r"(int_business_calendars__intervals|int_service_requests__sla_outcomes"
+                       r"|open_request_aging)"),
 }
 FLOOR_RUNS = 3
 FLOAT_TOLERANCE = 1e-9  # relative, floor vs. engine
