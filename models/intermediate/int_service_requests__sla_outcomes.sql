@@ -88,40 +88,18 @@ calendar_spans as (
             > case when holds.status_at > holds.created_at then holds.status_at else holds.created_at end
 ),
 
-span_edges as (
-    select
-        sr_id,
-        span_sequence,
-        calendar_name,
-        timezone,
-        cast(-1 as {{ type_double() }}) as edge_sign,
-        span_start_at as instant_at
-    from calendar_spans
-
-    union all
-
-    select
-        sr_id,
-        span_sequence,
-        calendar_name,
-        timezone,
-        cast(1 as {{ type_double() }}) as edge_sign,
-        span_end_at as instant_at
-    from calendar_spans
-),
-
-edge_positions as (
-    {{ business_position('span_edges', 'intervals', ['sr_id', 'span_sequence', 'edge_sign']) }}
+span_positions as (
+    {{ business_span_positions('calendar_spans', 'intervals', ['sr_id', 'span_sequence']) }}
 ),
 
 business_clocks as (
-    -- business seconds from creation to resolution, less those on hold (span > 0)
+    -- business seconds from creation to resolution (span 0), less those on hold (spans > 0)
     select
         sr_id,
         sum(
-            case when span_sequence = 0 then 1.0 else -1.0 end * edge_sign * business_position
+            case when span_sequence = 0 then 1.0 else -1.0 end * (end_position - start_position)
         ) as sla_elapsed_seconds
-    from edge_positions
+    from span_positions
     group by sr_id
 ),
 

@@ -127,44 +127,21 @@ calendar_spans as (
             > case when timeline.status_at > timeline.created_at then timeline.status_at else timeline.created_at end
 ),
 
-span_edges as (
-    select
-        sr_id,
-        span_sequence,
-        calendar_name,
-        timezone,
-        cast(-1 as {{ type_double() }}) as edge_sign,
-        span_start_at as instant_at
-    from calendar_spans
-
-    union all
-
-    select
-        sr_id,
-        span_sequence,
-        calendar_name,
-        timezone,
-        cast(1 as {{ type_double() }}) as edge_sign,
-        span_end_at as instant_at
-    from calendar_spans
-),
-
-edge_positions as (
-    {{ business_position('span_edges', 'intervals', ['sr_id', 'span_sequence', 'edge_sign']) }}
+span_positions as (
+    {{ business_span_positions('calendar_spans', 'intervals', ['sr_id', 'span_sequence']) }}
 ),
 
 business_clocks as (
-    -- the business clock at creation, the business seconds from creation to as_of and
-    -- those on hold (spans > 0)
+    -- the business clock at creation, the business seconds from creation to as_of
+    -- (span 0) and those on hold (spans > 0)
     select
         sr_id,
-        sum(case when span_sequence = 0 and edge_sign < 0 then business_position else 0.0 end)
-            as created_position,
-        sum(case when span_sequence = 0 then edge_sign * business_position else 0.0 end)
+        sum(case when span_sequence = 0 then start_position else 0.0 end) as created_position,
+        sum(case when span_sequence = 0 then end_position - start_position else 0.0 end)
             as clock_seconds,
-        sum(case when span_sequence > 0 then edge_sign * business_position else 0.0 end)
+        sum(case when span_sequence > 0 then end_position - start_position else 0.0 end)
             as on_hold_seconds
-    from edge_positions
+    from span_positions
     group by sr_id
 ),
 
