@@ -8,27 +8,21 @@
 {% macro business_span_positions(spans, intervals, key_columns) -%}
     {%- set edges -%}
     (
+        {%- for is_span_end, instant_column in [(0, 'span_start_at'), (1, 'span_end_at')] %}
         select
             {%- for column in key_columns %}
             {{ column }},
             {%- endfor %}
             calendar_name,
             timezone,
-            cast(0 as integer) as is_span_end,
-            span_start_at as instant_at
+            cast({{ is_span_end }} as integer) as is_span_end,
+            {{ instant_column }} as instant_at
         from {{ spans }}
+        {%- if not loop.last %}
 
         union all
-
-        select
-            {%- for column in key_columns %}
-            {{ column }},
-            {%- endfor %}
-            calendar_name,
-            timezone,
-            cast(1 as integer) as is_span_end,
-            span_end_at as instant_at
-        from {{ spans }}
+        {% endif %}
+        {%- endfor %}
     )
     {%- endset -%}
     select
