@@ -200,6 +200,7 @@ def test_spark_report_says_what_was_not_measured() -> None:
 
 def test_spark_engine_options(tmp_path: Path) -> None:
     assert parse_args(["--engines", "spark"]).engines == ("spark",)
+    assert parse_args(["--builds-only"]).builds_only and not parse_args([]).builds_only
     with pytest.raises(SystemExit):
         parse_args(["--engines", "duckdb,spark", "--verify"])
     with pytest.raises(BenchmarkError, match="missing Parquet files"):

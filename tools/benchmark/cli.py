@@ -116,6 +116,10 @@ def parse_args(argv: list[str] | None) -> Options:
                         help="every SLA policy 24/7 (default: every other tenant's policies "
                              "on a business calendar with holidays), e.g. with --variant "
                              "no-calendars to measure what the business-hours clocks cost")
+    parser.add_argument("--builds-only", action="store_true",
+                        help="the full build and the daily run only: no BI read, floor nor "
+                             "original module (their timed repeats take long at 10M on "
+                             "PostgreSQL)")
     parser.add_argument("--dbt-timeout", type=float, default=None, metavar="SECONDS",
                         help="stop a dbt command of a job running longer (reported as a "
                              "failure, with the nodes still running); default: no limit")
@@ -140,7 +144,7 @@ def parse_args(argv: list[str] | None) -> Options:
                    work_dir=args.work_dir.resolve(), repeat=args.repeat, keep=args.keep,
                    verify=args.verify, pg_database=args.pg_database,
                    dbt_timeout=args.dbt_timeout, variant=args.variant,
-                   calendars=not args.no_calendars)
+                   calendars=not args.no_calendars, builds_only=args.builds_only)
 
 
 def progress(message: str) -> None:

@@ -14,6 +14,7 @@ ENGINES = ("duckdb", "postgres", "spark")
 # Spark (a local session, tables as Parquet files): the BI read, the floor and the original
 # module's queries are not run there (the report says so); its builds are measured
 SPARK_SKIPPED = "not measured on Spark"
+BUILDS_ONLY_SKIPPED = "not measured (--builds-only)"
 TIMEZONES = (
     "Asia/Seoul",
     "America/New_York",
@@ -98,6 +99,7 @@ class Options:
     dbt_timeout: float | None = None  # seconds a dbt command of a job may run
     variant: str = ""  # a label for a run under other settings (file name and column)
     calendars: bool = True  # business-hours SLA calendars for every other tenant
+    builds_only: bool = False  # the builds only: no BI read, floor nor original module
 
     @property
     def database(self) -> str:

@@ -20,6 +20,7 @@ from itsm_kpi import warehouse
 from tools import jobs
 from tools.benchmark import reads
 from tools.benchmark.config import (
+    BUILDS_ONLY_SKIPPED,
     CUTOFF,
     FLOOR_RUNS,
     LOOKBACK_DAYS,
@@ -112,10 +113,10 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
             "median_seconds": round(reads.median([r["seconds"] for r in startups]), 3),
             "seconds": [r["seconds"] for r in startups], "parse": startups[-1]["parse"]}
 
-        if engine == "spark":
-            say(f"[{engine}] BI read, floor and original module: {SPARK_SKIPPED}")
-            result.update(dict.fromkeys(("bi_read", "floor", "original"),
-                                        {"skipped": SPARK_SKIPPED}))
+        if engine == "spark" or options.builds_only:
+            reason = SPARK_SKIPPED if engine == "spark" else BUILDS_ONLY_SKIPPED
+            say(f"[{engine}] BI read, floor and original module: {reason}")
+            result.update(dict.fromkeys(("bi_read", "floor", "original"), {"skipped": reason}))
         else:
             measure_reads(engine, database, options, as_of_full, result, say)
 
