@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import fixtures_calendars
 import pytest
 from harness import ENGINES, REPO_ROOT, WITH_SPARK, Warehouse, normalise, patched_env
 from reference.kpi_reference import (
@@ -60,8 +62,11 @@ def built() -> Iterator[dict[str, Warehouse]]:
 
 
 def get_built(built: dict[str, Warehouse], engine: str, tmp_path_factory) -> Warehouse:
+    """The demo data built on `engine` (once per module), some SLA policies on business
+    calendars (fixtures_calendars)."""
     if engine not in built:
         warehouse = Warehouse(engine, tmp_path_factory.mktemp(f"reference_{engine}"))
+        fixtures_calendars.install(warehouse.project_dir)
         if engine == "duckdb":
             demo_data.generate_duckdb(warehouse.duckdb_path, CONFIG)
         elif engine == "spark":
@@ -86,11 +91,15 @@ def raw(tmp_path_factory) -> dict[str, list[dict]]:
 
 
 @pytest.fixture(scope="module")
-def expected(raw) -> Any:
-    seeds = load_seeds(Warehouse.seed_dir())
+def expected(raw, tmp_path_factory) -> Any:
+    project_dir = tmp_path_factory.mktemp("reference_seeds")
+    shutil.copytree(Warehouse.seed_dir(), project_dir / "seeds")
+    fixtures_calendars.install(project_dir)
+    seeds = load_seeds(project_dir / "seeds")
     return compute(raw["service_requests"], raw["sr_events"], raw["deployments"],
                    seeds["tenants"], seeds["kpi_definitions"], seeds["kpi_targets"],
-                   seeds["sla_policies"], AS_OF, incident_attribution_window_hours=WINDOW_HOURS)
+                   seeds["sla_policies"], AS_OF, incident_attribution_window_hours=WINDOW_HOURS,
+                   business_calendars=seeds["business_calendars"], holidays=seeds["holidays"])
 
 
 def dora_defined() -> bool:
@@ -129,6 +138,15 @@ def test_fct_kpi_values_match_reference(engine, built, expected, tmp_path_factor
     assert mismatches == []
     statuses = {row["status"] for row in expected.kpi_values.values()}
     assert statuses == {"GREEN", "YELLOW", "RED", "NO_DATA"}  # the data exercises every light
+    # the business calendars matter: many requests on them, and some whose verdict on the
+    # business clock differs from the one on the 24/7 clock the SLA_COMPLIANCE values
+    # above would have had without them
+    [calendars] = warehouse.query(
+        "select count(*) as on_calendars, sum(case when is_compliant <> (resolution_hours"
+        " - case when pause_on_hold then on_hold_hours else 0 end <= policy_resolution_hours)"
+        " then 1 else 0 end) as verdicts_changed"
+        " from intermediate.int_service_requests__sla_outcomes where calendar_name is not null")
+    assert calendars["on_calendars"] > 300 and calendars["verdicts_changed"] > 10, calendars
 
 
 @pytest.mark.parametrize("engine", WITH_SPARK)

@@ -11,7 +11,7 @@ Entry points:
 
 * ``compute(...) -> Result``: ``fct_kpi_values``, ``kpi_scorecard`` and ``tenant_kpi_status``
   as dicts (see ``Result``), plus per-request derived facts for debugging.
-* ``load_seeds(seed_dir)``: the four CSV seeds with their types converted.
+* ``load_seeds(seed_dir)``: the CSV seeds of SEED_NAMES with their types converted.
 * ``round_half_up(x, decimals)`` and ``traffic_light(...)``: the rounding and status rules.
 * ``is_production(...)``, ``attribute_incidents(...)``, ``dora_level(...)`` and
   ``overall_level(...)``: the DORA rules of issue 16 (production deployments, incident
@@ -318,7 +318,7 @@ _FLOAT_COLUMNS = {
 _DATE_COLUMNS = {"valid_from", "valid_to"}
 _BOOL_COLUMNS = {"is_enabled", "pause_on_hold", "is_builtin", "is_production"}
 SEED_NAMES = ("tenants", "kpi_definitions", "kpi_targets", "sla_policies",
-              "deployment_environments", "dora_benchmarks")
+              "deployment_environments", "dora_benchmarks", "business_calendars", "holidays")
 
 
 def _convert_seed_value(column: str, raw: str | None) -> Any:
@@ -619,11 +619,17 @@ def compute(
     dora_benchmarks: Iterable[dict] | None = None,
     dora_benchmark_set: str = "DORA_2023",
     incident_attribution_window_hours: float | None = None,
+    business_calendars: Iterable[dict] = (),
+    holidays: Iterable[dict] = (),
 ) -> Result:
     """The marts from raw rows and seeds, as of ``as_of``. The DORA KPIs are measured when
     kpi_definitions has them; ``deployment_environments`` None is the shipped mapping,
     ``dora_benchmarks`` None the issue's DORA_2023 set; ``incident_attribution_window_hours``
-    is the var of that name (None: explicit links only)."""
+    is the var of that name (None: explicit links only). A policy with a calendar_name
+    measures its SLA on that calendar of ``business_calendars`` and ``holidays`` (the seeds'
+    rows), in the tenant's timezone (business_sla_elapsed_hours)."""
+    business_calendars = list(business_calendars)
+    holidays = list(holidays)
     as_of = _naive_utc(as_of)
     result = Result()
 
@@ -770,6 +776,7 @@ def compute(
             assignee_count = 1 if r.get("assignee_id") is not None else 0
         on_hold = None
         micros = 0
+        holds: list[tuple[datetime, datetime]] = []  # (start, end) on hold before resolution
         if resolved:
             for cur, nxt in zip(timeline, timeline[1:], strict=False):
                 if cur[2] != "ON_HOLD":
@@ -777,6 +784,7 @@ def compute(
                 a = max(cur[0], created)
                 b = min(nxt[0], resolution)
                 if b > a:
+                    holds.append((a, b))
                     delta = b - a
                     micros += (delta.days * 86_400 + delta.seconds) * 1_000_000
                     micros += delta.microseconds
@@ -813,9 +821,15 @@ def compute(
         policy = policy_for(tid, r.get("request_type"), r.get("priority"))
         if policy is not None:
             # compared exactly, in integer microseconds (the timestamps' resolution)
-            effective = _micros(resolution - created)
-            if _as_bool(policy.get("pause_on_hold")):
-                effective -= micros
+            calendar = policy.get("calendar_name") or None
+            if calendar is None:
+                effective = _micros(resolution - created)
+                if _as_bool(policy.get("pause_on_hold")):
+                    effective -= micros
+            else:
+                effective = round(3_600_000_000 * business_sla_elapsed_hours(
+                    business_calendars, holidays, calendar, tenant_tz.get(tid, default_timezone),
+                    created, resolution, holds, bool(_as_bool(policy.get("pause_on_hold")))))
             ok = effective <= Decimal(str(policy["resolution_hours"])) * 3_600_000_000
             add_flow(tid, "SLA_COMPLIANCE", resolution, 1.0 if ok else 0.0,
                      ("sr", sr_id))
