@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import fixtures_calendars
 import pytest
+import yaml
 from harness import ENGINES, REPO_ROOT, WITH_SPARK, Warehouse, normalise, patched_env
 from reference.kpi_reference import (
     DORA_KPIS,
@@ -372,6 +373,13 @@ def breakdowns_of(kpi_name: str) -> dict[str, str]:
     return DEPLOYMENT_BREAKDOWNS if kpi_name == "DEPLOY_SUCCESS_RATE" else REQUEST_BREAKDOWNS
 
 
+def breakdown_grains_of(kpi_name: str) -> set[str]:
+    """The grains a KPI has breakdowns at as shipped: var breakdown_grains
+    (dbt_project.yml) and the KPI's own default_grain, the grain of its scorecard card."""
+    shipped = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]
+    return set(shipped["breakdown_grains"]) | {kpi_definitions()[kpi_name]["default_grain"]}
+
+
 def breakdown_value(attribute: Any) -> str:
     """The issue's rule: the attribute's text trimmed, case kept, '(none)' when null or
     empty."""
@@ -408,6 +416,9 @@ def test_breakdowns_add_up_to_the_facts(engine, built, tmp_path_factory) -> None
         for breakdown in breakdowns_of(fact["kpi_name"]):
             rows = slices.pop((*key, breakdown), [])
             where = (*key, breakdown)
+            if fact["grain"] not in breakdown_grains_of(fact["kpi_name"]):
+                assert rows == [], where  # a grain left out: no slice
+                continue
             for row in rows:
                 for column in ("period_end", "is_complete", "target", "direction"):
                     assert row[column] == fact[column], (where, column)
@@ -442,12 +453,17 @@ def test_breakdowns_add_up_to_the_facts(engine, built, tmp_path_factory) -> None
                 assert row["status"] == status, (where, row["breakdown_value"])
             checked[(fact["grain"], aggregation, breakdown)] += 1 if rows else 0
     assert dict(slices) == {}  # every slice belongs to a tenant row of an enabled KPI
+    kept = {(grain, definition["aggregation"])
+            for name, definition in definitions.items() for grain in breakdown_grains_of(name)}
+    assert ("DAILY", "STOCK") in kept and ("DAILY", "RATIO") not in kept  # as shipped
     for grain in PERIOD_COLUMNS:
         for breakdown in REQUEST_BREAKDOWNS:
             for aggregation in ("RATIO", "PERCENTILE", "STOCK"):
-                assert checked[(grain, aggregation, breakdown)] >= 20, (grain, breakdown)
+                if (grain, aggregation) in kept:
+                    assert checked[(grain, aggregation, breakdown)] >= 20, (grain, breakdown)
         for breakdown in DEPLOYMENT_BREAKDOWNS:
-            assert checked[(grain, "RATIO", breakdown)] >= 10, (grain, breakdown)
+            if (grain, "RATIO") in kept:
+                assert checked[(grain, "RATIO", breakdown)] >= 10, (grain, breakdown)
 
 
 @pytest.mark.parametrize("engine", WITH_SPARK)
@@ -464,6 +480,8 @@ def test_flow_breakdowns_match_their_contributions(engine, built, tmp_path_facto
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in warehouse.query("select * from marts.fct_kpi_contributions"):
         for grain, column in PERIOD_COLUMNS.items():
+            if grain not in breakdown_grains_of(row["kpi_name"]):
+                continue
             for breakdown, attribute in breakdowns_of(row["kpi_name"]).items():
                 groups[(row["tenant_id"], row["kpi_name"], grain, row[column], breakdown,
                         breakdown_value(row[attribute]))].append(row)
@@ -528,6 +546,8 @@ def test_backlog_breakdowns_match_reference(engine, built, expected, raw,
         by_tenant[facts_of_request["tenant_id"]].append(sr_id)
     compared = 0
     for fact in facts:
+        if fact["grain"] not in breakdown_grains_of("SR_BACKLOG"):
+            continue
         tenant = fact["tenant_id"]
         zone = ZoneInfo(zones.get(tenant, "UTC"))
         end = datetime.combine(fact["period_end"], datetime.min.time(), tzinfo=zone)
@@ -607,10 +627,17 @@ def test_dora_scorecard_matches_reference(engine, built, expected, tmp_path_fact
     rows = warehouse.query("select * from marts.dora_scorecard")
     actual = {(r["tenant_id"], r["grain"], r["period_start"], r["service"]): r for r in rows}
     assert len(actual) == len(rows)  # one row per tenant, grain, period and service
-    assert set(actual) == set(expected.dora_scorecard)
+    # service rows at the grains the five KPIs have breakdowns at (as shipped: the same
+    # for the five, weekly and monthly)
+    service_grains = [breakdown_grains_of(kpi) for kpi in DORA_KPIS]
+    assert all(grains == service_grains[0] for grains in service_grains), service_grains
+    wanted = {key: row for key, row in expected.dora_scorecard.items()
+              if key[3] is None or key[1] in service_grains[0]}
+    assert len(wanted) < len(expected.dora_scorecard)  # the oracle's daily service rows
+    assert set(actual) == set(wanted)
     mismatches = [
         (key, column, normalise(actual[key][column]), normalise(want[column]))
-        for key, want in expected.dora_scorecard.items()
+        for key, want in wanted.items()
         for column in DORA_SCORECARD_COLUMNS
         if not close(normalise(actual[key][column]), normalise(want[column]))
     ]
@@ -786,21 +813,36 @@ def test_breakdowns_worked_by_hand(engine, tmp_path) -> None:
                        r["value"] for r in warehouse.query(
                            "select * from marts.fct_kpi_breakdowns"
                            " where kpi_name = 'DEPLOY_SUCCESS_RATE'")}
+        # as shipped (breakdown_grains WEEKLY, MONTHLY): no daily slice of a monthly KPI
         assert deployments == {
             (2, grain, breakdown, value): 100.0
-            for grain in ("DAILY", "WEEKLY", "MONTHLY")
+            for grain in ("WEEKLY", "MONTHLY")
             for breakdown, value in (("SERVICE", "web"), ("ENVIRONMENT", "production"))}
-        # var breakdown_grains: a run with MONTHLY alone leaves the monthly rows as they
-        # were, and no other grain
-        monthly = "select * from marts.fct_kpi_breakdowns where grain = 'MONTHLY'"
-        before = sorted(repr(sorted((k, v) for k, v in r.items() if k != "calculated_at"))
-                        for r in warehouse.query(monthly))
+        # ... but SR_BACKLOG, a daily KPI, has its daily slices: gamma's request, open
+        # from 3 April (Seoul) to as_of (15 April)
+        daily = warehouse.query("select * from marts.fct_kpi_breakdowns where grain = 'DAILY'")
+        assert {r["kpi_name"] for r in daily} == {"SR_BACKLOG"}
+        assert {r["period_start"] for r in daily if r["breakdown_value"] == "gamma"} == {
+            APRIL + timedelta(days=day) for day in range(2, 15)}
+
+        # var breakdown_grains: a run with DAILY alone gives every KPI its daily slices,
+        # leaves the monthly KPIs' monthly rows as they were, and drops the other grains
+        # but each KPI's own (SR_BACKLOG's monthly rows go)
+        def kept_rows(where: str) -> list[str]:
+            return sorted(repr(sorted((k, v) for k, v in r.items() if k != "calculated_at"))
+                          for r in warehouse.query(
+                              f"select * from marts.fct_kpi_breakdowns where {where}"))
+        monthly = "grain = 'MONTHLY' and kpi_name <> 'SR_BACKLOG'"
+        before = kept_rows(monthly)
         warehouse.dbt("run", "--select", "fct_kpi_breakdowns", as_of=HAND_AS_OF,
-                      variables={"breakdown_grains": ["MONTHLY"]})
-        assert {r["grain"] for r in warehouse.query(
-            "select distinct grain from marts.fct_kpi_breakdowns")} == {"MONTHLY"}
-        assert sorted(repr(sorted((k, v) for k, v in r.items() if k != "calculated_at"))
-                      for r in warehouse.query(monthly)) == before
+                      variables={"breakdown_grains": ["DAILY"]})
+        definitions = kpi_definitions()
+        grains = {(r["kpi_name"], r["grain"]) for r in warehouse.query(
+            "select distinct kpi_name, grain from marts.fct_kpi_breakdowns")}
+        assert {grain for _, grain in grains} == {"DAILY", "MONTHLY"}
+        assert all(grain in ("DAILY", definitions[kpi]["default_grain"]) for kpi, grain in grains)
+        assert ("DEPLOY_SUCCESS_RATE", "DAILY") in grains and ("MTTR", "DAILY") in grains
+        assert kept_rows(monthly) == before
     finally:
         warehouse.drop()
 

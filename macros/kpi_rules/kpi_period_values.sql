@@ -17,8 +17,12 @@
     period has a value (0 without a measurement in it); without any, the denominator is 0
     (no value). A slice keeps the tenant's denominator: only numerators add up, and it
     exists only when its numerator is above 0 (DEPLOYMENT_FREQUENCY: a DEPLOYED
-    deployment in it; a rolled-back one measures 0). -#}
-{% macro kpi_period_values(grains=['DAILY', 'WEEKLY', 'MONTHLY'], by_breakdown=false) -%}
+    deployment in it; a rolled-back one measures 0).
+    A grain of `default_grain_only` is computed only for the KPIs whose default_grain it
+    is (the breakdowns of a grain not in var breakdown_grains: the scorecard card of such a
+    KPI reads its grain's slices). A PERCENTILE sorts each period's values once (an
+    aggregate, sorted_array_agg) and reads the two around the position. -#}
+{% macro kpi_period_values(grains=['DAILY', 'WEEKLY', 'MONTHLY'], by_breakdown=false, default_grain_only=[]) -%}
 {%- set slice_columns = ['breakdown', 'breakdown_value'] if by_breakdown else [] -%}
 {%- set slice_keys = 'breakdown, breakdown_value,' if by_breakdown else '' -%}
 {#- what a measurement measures, and its attributes that are breakdowns -#}
@@ -51,8 +55,14 @@ elapsed_days_tenants as (
 {%- set g = grain | lower %}
 {%- set dates = window_local_dates(grain) %}
 {%- set measured_period = 'measurements.local_date' if grain == 'DAILY' else period_start('week' if grain == 'WEEKLY' else 'month', 'measurements.local_date') %}
+{%- set own_grain_filter -%}
+    {%- if grain in default_grain_only %}
+        and definitions.default_grain = '{{ grain }}'
+    {%- endif %}
+{%- endset %}
 {%- set measurements_filter -%}
     where measurements.local_date is not null
+    {{- own_grain_filter }}
     {%- if dates.lower %}
         and measurements.local_date >= cast('{{ dates.lower }}' as date)
     {%- endif %}
@@ -136,21 +146,18 @@ elapsed_days_tenants as (
 ),
 {%- endif %}
 
-{{ g }}_ranked_values as (
-    -- PERCENTILE: each period's values in order, and where the percentile falls among
-    -- them (0-based, exact: percentile x (n - 1))
+{{ g }}_sorted_values as (
+    -- PERCENTILE: each period's values in ascending order, their count, and where the
+    -- percentile falls among them (0-based, exact: percentile x (n - 1)); one sort per
+    -- period (an aggregate), not a window ranking every value
     select
         tenant_id,
         kpi_name,
         {{ slice_keys }}
         period_start,
-        cast(numerator as {{ type_double() }}) as measured_value,
-        cast(row_number() over (
-            partition by tenant_id, kpi_name, {{ slice_keys }} period_start
-            order by numerator
-        ) - 1 as bigint) as value_rank,
-        cast(count(*) over by_period as bigint) as value_count,
-        cast(percentile as numeric(10, 6)) * (count(*) over by_period - 1) as position
+        cast(count(*) as bigint) as value_count,
+        cast(max(percentile) as numeric(10, 6)) * (count(*) - 1) as position,
+        {{ sorted_array_agg('cast(numerator as ' ~ type_double() ~ ')') }} as sorted_values
     from (
         {%- if by_breakdown %}
         {%- for subject, breakdown, column in slices %}
@@ -180,8 +187,7 @@ elapsed_days_tenants as (
             and measurements.numerator is not null
         {%- endif %}
     ) as percentile_measurements
-    -- no order: the whole period (an ordered window would count up to the current row)
-    window by_period as (partition by tenant_id, kpi_name, {{ slice_keys }} period_start)
+    group by tenant_id, kpi_name, {{ slice_keys }} period_start
 ),
 
 {{ g }}_percentiles as (
@@ -192,14 +198,21 @@ elapsed_days_tenants as (
         kpi_name,
         {{ slice_keys }}
         period_start,
-        max(value_count) as value_count,
-        max(case when value_rank = floor(position) then measured_value end)
-        + cast(max(position - floor(position)) as {{ type_double() }}) * (
-            max(case when value_rank = ceil(position) then measured_value end)
-            - max(case when value_rank = floor(position) then measured_value end)
-        ) as percentile_value
-    from {{ g }}_ranked_values
-    group by tenant_id, kpi_name, {{ slice_keys }} period_start
+        value_count,
+        lower_value + cast(position - floor(position) as {{ type_double() }})
+            * (upper_value - lower_value) as percentile_value
+    from (
+        select
+            tenant_id,
+            kpi_name,
+            {{ slice_keys }}
+            period_start,
+            value_count,
+            position,
+            {{ array_element('sorted_values', 'cast(floor(position) as integer) + 1') }} as lower_value,
+            {{ array_element('sorted_values', 'cast(ceil(position) as integer) + 1') }} as upper_value
+        from {{ g }}_sorted_values
+    ) as bounded
 ),
 
 {{ g }}_stock_openings as (
@@ -212,7 +225,8 @@ elapsed_days_tenants as (
             inner join definitions
                 on measurements.kpi_name = definitions.kpi_name
             where definitions.aggregation = \'STOCK\'
-                and measurements.local_date < cast(\'' ~ dates.lower ~ '\' as date)',
+                and measurements.local_date < cast(\'' ~ dates.lower ~ '\' as date)
+                ' ~ own_grain_filter,
     ) }}
     ) as openings
     {%- elif dates.lower %}
@@ -225,6 +239,7 @@ elapsed_days_tenants as (
         on measurements.kpi_name = definitions.kpi_name
     where definitions.aggregation = 'STOCK'
         and measurements.local_date < cast('{{ dates.lower }}' as date)
+        {{- own_grain_filter }}
     group by measurements.tenant_id, measurements.kpi_name
     {%- else %}
     select
@@ -327,6 +342,11 @@ elapsed_days_tenants as (
         on (targets.tenant_id = {{ g }}_recomputed_periods.tenant_id or targets.tenant_id is null)
         and (targets.valid_from is null or targets.valid_from <= {{ g }}_recomputed_periods.period_start)
         and (targets.valid_to is null or {{ g }}_recomputed_periods.period_start < targets.valid_to)
+    {%- if grain in default_grain_only %}
+    where targets.kpi_name in (
+        select kpi_name from definitions where default_grain = '{{ grain }}'
+    )
+    {%- endif %}
 ),
 {%- if by_breakdown %}
 
@@ -418,6 +438,7 @@ elapsed_days_tenants as (
         {%- endif %}
     inner join definitions
         on {{ g }}_ranked_targets.kpi_name = definitions.kpi_name
+        {{- own_grain_filter }}
         {%- if by_breakdown %}
         -- a KPI's own breakdowns (kpi_definitions.breakdowns, blank: all of its subject's)
         and (

@@ -1,4 +1,5 @@
--- One row per tenant, enabled KPI, grain of var('breakdown_grains'), local period this
+-- One row per tenant, enabled KPI, grain (those of var('breakdown_grains'), and every
+-- KPI's default_grain for that KPI, the grain its scorecard card shows), local period this
 -- run recomputes, breakdown and breakdown_value with a measurement in the period: the
 -- period values of int_kpi__period_values, computed by the same macro
 -- (kpi_period_values) from the same measurements, grouped by two more keys.
@@ -21,4 +22,9 @@
 {%- if not grains %}
     {{ exceptions.raise_compiler_error("var breakdown_grains: at least one of DAILY, WEEKLY, MONTHLY") }}
 {%- endif %}
-{{ kpi_period_values(grains=grains, by_breakdown=true) }}
+{# a grain not in the var: only the KPIs whose default grain it is (SR_BACKLOG's DAILY) -#}
+{{ kpi_period_values(
+    grains=['DAILY', 'WEEKLY', 'MONTHLY'],
+    by_breakdown=true,
+    default_grain_only=['DAILY', 'WEEKLY', 'MONTHLY'] | reject('in', grains) | list,
+) }}

@@ -1,6 +1,7 @@
 -- The DORA scorecard: one row per tenant, grain, local period and service (null: the
 -- tenant's total, from fct_kpi_values; a service's row, from fct_kpi_breakdowns' SERVICE
--- slices, exists when one of the five KPIs has a measurement for it in the period), with
+-- slices, exists when one of the five KPIs has a measurement for it in the period, at the
+-- grains the breakdowns have: var breakdown_grains, weekly and monthly by default), with
 -- the five values and the performance level of four of them (seeds/dora_benchmarks, the
 -- set var dora_benchmark_set names): a LOWER_BETTER value gets the best level whose
 -- threshold is at or above it, DEPLOYMENT_FREQUENCY the best level whose threshold is at

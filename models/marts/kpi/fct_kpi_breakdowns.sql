@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='replace',
         on_schema_change='fail',
-        meta={'replace_scope': 'recomputed_periods'},
+        meta={'replace_scope': 'recomputed_periods', 'postgres_work_mem': '256MB'},
     )
 }}
 -- depends_on: {{ ref('int_tenants__periods') }}  (the periods the strategy replaces)
