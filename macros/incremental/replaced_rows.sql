@@ -36,11 +36,20 @@
         {%- if not has_recompute_window() -%}
             {{ return(kpi_selection('kpi_name')) }}
         {%- endif -%}
+        {#- the periods' own schema, from the graph rather than ref(): a test calling this
+            (get_where_subquery) has no dependency on int_tenants__periods to declare -#}
+        {%- set periods = namespace(schema=relation.schema) -%}
+        {%- for periods_node in graph.nodes.values()
+            if periods_node.resource_type == 'model' and periods_node.name == 'int_tenants__periods' -%}
+            {%- set periods.schema = periods_node.schema -%}
+        {%- endfor -%}
+        {%- set periods = relation.incorporate(path={
+            'schema': periods.schema, 'identifier': 'int_tenants__periods'}) -%}
         {%- set condition -%}
             {{ kpi_selection('kpi_name') }}
             and (tenant_id, grain, period_start) in (
                 select tenant_id, grain, period_start
-                from {{ ref('int_tenants__periods') }}
+                from {{ periods }}
                 where period_end_at > {{ window_bound('min_date') }}
                     and period_start_at < {{ window_bound('max_date') }}
             )
