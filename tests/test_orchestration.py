@@ -143,11 +143,14 @@ def test_every_dbt_test_is_a_described_asset_check(repo_defs: dg.Definitions) ->
         "rejection_rate_service_requests",
     )} == {
         "unique_combination_of_columns_fct_kpi_values_daily_tenant_id__kpi_name__period_start":
-            "unique_combination_of_columns: tenant_id, kpi_name, period_start of fct_kpi_values_daily",
+            "unique_combination_of_columns: tenant_id, kpi_name, period_start of fct_kpi_values_daily"
+            " (on a windowed run, the rows it replaced)",
         "accepted_values_fct_kpi_values_daily_status__GREEN__YELLOW__RED__NO_DATA":
-            "accepted_values: status of fct_kpi_values_daily in GREEN, YELLOW, RED, NO_DATA",
+            "accepted_values: status of fct_kpi_values_daily in GREEN, YELLOW, RED, NO_DATA"
+            " (on a windowed run, the rows it replaced)",
         "relationships_fct_kpi_values_daily_kpi_name__kpi_name__ref_dim_kpi_":
-            "relationships: kpi_name of fct_kpi_values_daily in dim_kpi.kpi_name",
+            "relationships: kpi_name of fct_kpi_values_daily in dim_kpi.kpi_name"
+            " (on a windowed run, the rows it replaced)",
         "not_null_int_kpi__measurements_tenant_id":
             "not_null: tenant_id of int_kpi__measurements (on a windowed run, the rows it replaced)",
         "unique_combination_of_columns_int_tenants__periods_tenant_id__grain__period_start":
