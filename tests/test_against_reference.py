@@ -611,6 +611,18 @@ DORA_SCORECARD_COLUMNS = ("period_end", "is_complete", *DORA_VALUE_COLUMNS.value
                           *DORA_LEVEL_COLUMNS.values(), "overall_level")
 
 
+def dora_rows_at_breakdown_grains(rows: dict[tuple, Any]) -> dict[tuple, Any]:
+    """The oracle's DORA scorecard rows the engine keeps: every tenant row, and the service
+    rows at the grains the five KPIs have breakdowns at (as shipped: the same for the
+    five, weekly and monthly; the oracle also has daily ones)."""
+    service_grains = [breakdown_grains_of(kpi) for kpi in DORA_KPIS]
+    assert all(grains == service_grains[0] for grains in service_grains), service_grains
+    kept = {key: row for key, row in rows.items()
+            if key[3] is None or key[1] in service_grains[0]}
+    assert len(kept) < len(rows)  # the oracle's daily service rows are left out
+    return kept
+
+
 def naive_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
 
@@ -627,13 +639,7 @@ def test_dora_scorecard_matches_reference(engine, built, expected, tmp_path_fact
     rows = warehouse.query("select * from marts.dora_scorecard")
     actual = {(r["tenant_id"], r["grain"], r["period_start"], r["service"]): r for r in rows}
     assert len(actual) == len(rows)  # one row per tenant, grain, period and service
-    # service rows at the grains the five KPIs have breakdowns at (as shipped: the same
-    # for the five, weekly and monthly)
-    service_grains = [breakdown_grains_of(kpi) for kpi in DORA_KPIS]
-    assert all(grains == service_grains[0] for grains in service_grains), service_grains
-    wanted = {key: row for key, row in expected.dora_scorecard.items()
-              if key[3] is None or key[1] in service_grains[0]}
-    assert len(wanted) < len(expected.dora_scorecard)  # the oracle's daily service rows
+    wanted = dora_rows_at_breakdown_grains(expected.dora_scorecard)
     assert set(actual) == set(wanted)
     mismatches = [
         (key, column, normalise(actual[key][column]), normalise(want[column]))
@@ -827,20 +833,25 @@ def test_breakdowns_worked_by_hand(engine, tmp_path) -> None:
 
         # var breakdown_grains: a run with DAILY alone gives every KPI its daily slices,
         # leaves the monthly KPIs' monthly rows as they were, and drops the other grains
-        # but each KPI's own (SR_BACKLOG's monthly rows go)
+        # but each KPI's own (SR_BACKLOG's monthly rows go, DEPLOYMENT_FREQUENCY keeps
+        # only its weekly ones)
         def kept_rows(where: str) -> list[str]:
             return sorted(repr(sorted((k, v) for k, v in r.items() if k != "calculated_at"))
                           for r in warehouse.query(
                               f"select * from marts.fct_kpi_breakdowns where {where}"))
-        monthly = "grain = 'MONTHLY' and kpi_name <> 'SR_BACKLOG'"
+        definitions = kpi_definitions()
+        monthly_kpis = sorted(k for k, d in definitions.items() if d["default_grain"] == "MONTHLY")
+        monthly = f"grain = 'MONTHLY' and kpi_name in ({', '.join(repr(k) for k in monthly_kpis)})"
         before = kept_rows(monthly)
+        assert before
         warehouse.dbt("run", "--select", "fct_kpi_breakdowns", as_of=HAND_AS_OF,
                       variables={"breakdown_grains": ["DAILY"]})
-        definitions = kpi_definitions()
         grains = {(r["kpi_name"], r["grain"]) for r in warehouse.query(
             "select distinct kpi_name, grain from marts.fct_kpi_breakdowns")}
-        assert {grain for _, grain in grains} == {"DAILY", "MONTHLY"}
+        # (WEEKLY: DEPLOYMENT_FREQUENCY's own grain, tenant 2's deployment)
+        assert {grain for _, grain in grains} == {"DAILY", "WEEKLY", "MONTHLY"}
         assert all(grain in ("DAILY", definitions[kpi]["default_grain"]) for kpi, grain in grains)
+        assert {kpi for kpi, grain in grains if grain == "WEEKLY"} == {"DEPLOYMENT_FREQUENCY"}
         assert ("DEPLOY_SUCCESS_RATE", "DAILY") in grains and ("MTTR", "DAILY") in grains
         assert kept_rows(monthly) == before
     finally:
@@ -933,7 +944,8 @@ def test_dora_hand_cases_match_reference(engine, tmp_path) -> None:
     assert [(key, column, facts[key][column], row[column])
             for key, row in expected_facts.items() for column in FCT_COLUMNS
             if not close(facts[key][column], normalise(row[column]))] == []
-    assert set(scorecard) == set(want.dora_scorecard)
+    wanted = dora_rows_at_breakdown_grains(want.dora_scorecard)
+    assert set(scorecard) == set(wanted)
     assert [(key, column, scorecard[key][column], row[column])
-            for key, row in want.dora_scorecard.items() for column in DORA_SCORECARD_COLUMNS
+            for key, row in wanted.items() for column in DORA_SCORECARD_COLUMNS
             if not close(normalise(scorecard[key][column]), normalise(row[column]))] == []
