@@ -14,6 +14,7 @@ the hand-made cases and the windowed run stay on DuckDB and PostgreSQL."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import shutil
@@ -373,11 +374,13 @@ def breakdowns_of(kpi_name: str) -> dict[str, str]:
     return DEPLOYMENT_BREAKDOWNS if kpi_name == "DEPLOY_SUCCESS_RATE" else REQUEST_BREAKDOWNS
 
 
-def breakdown_grains_of(kpi_name: str) -> set[str]:
+@functools.cache
+def breakdown_grains_of(kpi_name: str) -> frozenset[str]:
     """The grains a KPI has breakdowns at as shipped: var breakdown_grains
-    (dbt_project.yml) and the KPI's own default_grain, the grain of its scorecard card."""
+    (dbt_project.yml) and the KPI's own default_grain, the grain of its scorecard card.
+    Cached: the checks below ask it for every row."""
     shipped = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]
-    return set(shipped["breakdown_grains"]) | {kpi_definitions()[kpi_name]["default_grain"]}
+    return frozenset(shipped["breakdown_grains"]) | {kpi_definitions()[kpi_name]["default_grain"]}
 
 
 def breakdown_value(attribute: Any) -> str:
