@@ -140,13 +140,21 @@ class Warehouse:
 
     def __init__(self, engine: str, workdir: Path) -> None:
         self.engine = engine
-        self.project_dir = copy_project(workdir / "project")
-        self.duckdb_path = workdir / "kpi.duckdb"
+        self.slot: tuple[str, int] | None = None
         self.pg_database = f"kpi_test_{uuid.uuid4().hex[:12]}"
         self.spark_dir: Path | None = None
         if engine == "postgres":
             require_postgres()
-            warehouse.create_database(self.pg_database)
+        if engine in _Slots.ENGINES and os.environ.get("KPI_TEST_SLOTS") != "0":
+            # a folder and database name this process used before: dbt's saved parse
+            # state matches them, so the first command parses only what changed
+            self.slot, workdir, database = _Slots.acquire(engine)
+            self.pg_database = database or self.pg_database
+        self.project_dir = copy_project(workdir / "project")
+        self.duckdb_path = workdir / "kpi.duckdb"
+        _Slots.restore_parse_state(self)
+        if engine == "postgres":
+            warehouse.create_database(self.pg_database, replace=self.slot is not None)
         if engine == "spark":
             require_spark()
             _SparkProcess.reset()
@@ -256,6 +264,7 @@ class Warehouse:
         }
         with patched_env(env):
             result = dbtRunner().invoke(command)
+        _Slots.save_parse_state(self)
         if expect_success and not result.success:
             failures = []
             if result.result is not None and hasattr(result.result, "results"):
@@ -278,9 +287,82 @@ class Warehouse:
     def drop(self) -> None:
         if self.engine == "postgres":
             warehouse.drop_databases(self.pg_database)
+        if self.engine == "duckdb":
+            _release_duckdb()
+        if self.slot is not None:
+            _Slots.release(self.slot)
+            self.slot = None
         if self.engine == "spark" and _SparkProcess.owner is self:
             _SparkProcess.reset()
             _SparkProcess.owner = None
+
+
+class _Slots:
+    """Where this process's DuckDB and PostgreSQL warehouses live, so that dbt's partial
+    parsing works across them.
+
+    dbt keeps its parse state (target/partial_parse.msgpack) only while the profile's
+    connection values (the DuckDB path, the PostgreSQL database name) and the project's
+    folder stay the same: a warehouse in a new folder on a new database parses the whole
+    project (10-20 s), and the suite makes a few hundred. So a warehouse takes the first
+    free slot of its engine: a fixed folder (its project copy and DuckDB file) and a fixed
+    database name, emptied and created again, with the parse state the slot's last dbt
+    command left. Its first command then parses only what differs from that state (the
+    project's own files are compared by checksum, as always). A slot is free again when
+    its warehouse is dropped; one never dropped keeps it. KPI_TEST_SLOTS=0: a folder and
+    database of its own per warehouse, as before."""
+
+    ENGINES = ("duckdb", "postgres")
+    STATE = "partial_parse.msgpack"
+    directory: Path | None = None
+    tag = uuid.uuid4().hex[:8]
+    busy: set[tuple[str, int]] = set()
+
+    @classmethod
+    def acquire(cls, engine: str) -> tuple[tuple[str, int], Path, str | None]:
+        if cls.directory is None:
+            cls.directory = Path(tempfile.mkdtemp(prefix="kpi-test-slots-"))
+            atexit.register(shutil.rmtree, cls.directory, True)
+        number = next(k for k in range(len(cls.busy) + 1) if (engine, k) not in cls.busy)
+        slot = (engine, number)
+        cls.busy.add(slot)
+        folder = cls.directory / f"{engine}{number}"
+        folder.mkdir(exist_ok=True)
+        if engine == "duckdb":
+            _release_duckdb()  # dbt-duckdb reuses its open database when the path is equal
+        for entry in folder.iterdir():
+            if entry.name == cls.STATE:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        database = f"kpi_test_{cls.tag}_{number}" if engine == "postgres" else None
+        return slot, folder, database
+
+    @classmethod
+    def release(cls, slot: tuple[str, int]) -> None:
+        cls.busy.discard(slot)
+
+    @classmethod
+    def restore_parse_state(cls, wh: Warehouse) -> None:
+        """Puts the slot's saved parse state into the warehouse's target folder, in place
+        of any other (a state made in another folder names that folder's files)."""
+        if wh.slot is None:
+            return
+        saved, state = wh.project_dir.parent / cls.STATE, wh.project_dir / "target" / cls.STATE
+        state.unlink(missing_ok=True)
+        if saved.exists():
+            state.parent.mkdir(exist_ok=True)
+            shutil.copyfile(saved, state)
+
+    @classmethod
+    def save_parse_state(cls, wh: Warehouse) -> None:
+        if wh.slot is None:
+            return
+        state = wh.project_dir / "target" / cls.STATE
+        if state.exists():
+            shutil.copyfile(state, wh.project_dir.parent / cls.STATE)
 
 
 class _Templates:
@@ -344,9 +426,8 @@ def from_template(target: Warehouse, key: str, prepare: Callable[[Warehouse], No
     same engine that `prepare` made once (e.g. seeds written, raw rows loaded, `dbt build`
     run). Copied: the project copy (seeds, target and logs folders), then the DuckDB file,
     or the PostgreSQL database (`create database ... template ...`). `target` keeps its
-    own paths and database name: its next dbt command parses the project again, as the
-    profile's path or database differs from the template's, which is what a warehouse's
-    first command does.
+    own paths and database name, and the parse state its slot saved (_Slots): its next dbt
+    command parses what differs from that state.
 
     `key` names everything `prepare` does (data, as_of, variables): two different
     preparations under one key would share the first one's result. Spark, or
@@ -357,6 +438,7 @@ def from_template(target: Warehouse, key: str, prepare: Callable[[Warehouse], No
     template = _Templates.get(target.engine, key, prepare)
     shutil.rmtree(target.project_dir)
     shutil.copytree(template.project_dir, target.project_dir, symlinks=True)
+    _Slots.restore_parse_state(target)  # the template's state names its own folder
     if target.engine == "duckdb":
         for suffix in ("", ".wal"):
             source = template.duckdb_path.with_name(template.duckdb_path.name + suffix)
