@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from harness import ENGINES, Warehouse
@@ -74,3 +76,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     and its module-scoped warehouses, stay as they are)."""
     rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
+
+
+# The modules whose engines go to different workers: xdist's `loadscope` hands a worker
+# a whole module, and test_orchestration's Dagster jobs on DuckDB and then PostgreSQL took
+# one worker about 30 of the suite's minutes while the others had finished. Its
+# module-scoped warehouse is parametrized by engine (pytest runs each engine's tests
+# together), so each half builds only its own; the engine-free tests keep the module's
+# scope.
+SPLIT_BY_ENGINE = ("test_orchestration.py",)
+ENGINE_ID = re.compile(r"\[(?:.*-)?(duckdb|postgres|spark)(?:-.*)?\]$")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadscope` (`make test`), with SPLIT_BY_ENGINE's engines as scopes."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class EngineScopes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            match = ENGINE_ID.search(nodeid)
+            if match and scope.endswith(SPLIT_BY_ENGINE):
+                return f"{scope}[{match.group(1)}]"
+            return scope
+
+    return EngineScopes(config, log)
