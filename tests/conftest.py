@@ -44,7 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # xdist's default order (most tests first) left the README walk, the benchmark and the
 # fault drill, with two or three long tests each, to run one after another at the end.
 SLOWEST_FIRST = (
-    "test_orchestration",  # Dagster jobs on both engines: ~18 min
+    "test_orchestration",  # Dagster jobs, each engine on its own worker: ~18-22 min each
     "test_against_reference",  # the demo data built on three engines
     "test_quarantine",
     "test_late_data",
