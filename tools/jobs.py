@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtProject
 
 from itsm_kpi.environment import patched_env
 
 with warnings.catch_warnings():  # importing the definitions builds them: beta APIs
     warnings.simplefilter("ignore")
     from orchestration.assets import FACT_MODELS, REPORT_KEY
-    from orchestration.definitions import build_definitions, dbt_executable
+    from orchestration.definitions import build_definitions, dbt_cli
     from orchestration.schedules import RANGE_END, RANGE_START
     from orchestration.settings import Settings
 
@@ -51,11 +51,6 @@ def iso(moment: datetime) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def dbt_cli(project: DbtProject) -> DbtCliResource:
-    """dbt as the product's definitions run it (this environment's executable)."""
-    return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
 
 
 def prepare_project(project_dir: Path, engine: str) -> DbtProject:
