@@ -127,6 +127,8 @@ class _SparkProcess:
 
 # the vars read only when dbt executes, also read from these environment variables
 # (macros/settings/env_setting.sql): Warehouse.dbt passes them that way
+# the dbt commands whose JSON artifacts the tests do not read unless they say so
+NO_JSON_COMMANDS = ("build", "run", "seed", "test")
 EXECUTION_TIME_VARS = {"min_date": "KPI_MIN_DATE", "max_date": "KPI_MAX_DATE",
                        "kpi_only": "KPI_ONLY"}
 
@@ -221,7 +223,7 @@ class Warehouse:
     # -- dbt -------------------------------------------------------------------------
     def dbt(self, *args: str, as_of: str | None = None, expect_success: bool = True,
             variables: dict[str, Any] | None = None, unit_tests: bool = False,
-            settings_as_vars: bool = False) -> Any:
+            settings_as_vars: bool = False, write_json: bool | None = None) -> Any:
         """Runs a dbt command in-process against this warehouse; raises with the failing
         nodes' messages when it fails (unless expect_success is False).
 
@@ -233,9 +235,17 @@ class Warehouse:
         dbt as their environment variables (KPI_MIN_DATE...), as the Dagster jobs pass
         them: a new `--vars` value makes dbt parse the whole project again (seconds per
         command), an environment variable does not. `settings_as_vars` passes them as
-        `--vars` (the tests of that path)."""
+        `--vars` (the tests of that path).
+
+        `build`, `run`, `seed` and `test` write no target/manifest.json nor
+        run_results.json unless `write_json` (dbt's `--no-write-json`: half a second per
+        command; the result comes back in process): a test that reads them asks."""
+        if write_json is None:
+            write_json = not args or args[0] not in NO_JSON_COMMANDS
         if args and args[0] == "build" and not unit_tests:
             args = (*args, "--exclude-resource-type", "unit_test")
+        if not write_json:
+            args = ("--no-write-json", *args)
         variables = dict(variables or {})
         settings = {env_name: None for env_name in EXECUTION_TIME_VARS.values()}
         if not settings_as_vars:
@@ -280,9 +290,9 @@ class Warehouse:
         return result
 
     def build(self, as_of: str, *extra: str, variables: dict[str, Any] | None = None,
-              unit_tests: bool = False) -> Any:
+              unit_tests: bool = False, write_json: bool | None = None) -> Any:
         return self.dbt("build", *extra, as_of=as_of, variables=variables,
-                        unit_tests=unit_tests)
+                        unit_tests=unit_tests, write_json=write_json)
 
     def drop(self) -> None:
         if self.engine == "postgres":

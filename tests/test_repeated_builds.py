@@ -52,7 +52,7 @@ def test_rebuilds_of_an_existing_duckdb_database_with_two_threads(tmp_path: Path
     assert profile["kpi_engine"]["outputs"]["duckdb"]["threads"] == 2, \
         "the race needs dbt's threads as shipped"
     generate_duckdb(warehouse.duckdb_path, DATA)
-    warehouse.build(AS_OF, "--exclude-resource-type", "test")
+    warehouse.build(AS_OF, "--exclude-resource-type", "test", write_json=True)
     # the six marts' indexes of the time of the fix, and those of the marts added since
     assert _leave_indexes_as_older_builds_did(warehouse) >= 6
 

@@ -250,7 +250,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         warehouse.write_file("seeds/kpi_targets.csv", DORA_KPI_TARGETS_CSV)
         warehouse.load_raw({table: [*rows, *TENANT_4_RAW.get(table, [])]
                             for table, rows in fixtures_hand.RAW.items()})
-        warehouse.build(fixtures_hand.AS_OF)
+        warehouse.build(fixtures_hand.AS_OF, write_json=True)  # mf reads target/semantic_manifest.json
         release_duckdb()
         yield warehouse
     finally:
