@@ -26,7 +26,7 @@ from harness import ENGINES, REPO_ROOT, Warehouse, normalise, patched_env
 from itsm_kpi import report as report_module
 from itsm_kpi.report import MARTS_READ
 from orchestration.assets import REPORT_KEY
-from orchestration.definitions import build_definitions
+from orchestration.definitions import build_definitions, dbt_cli_version
 from orchestration.schedules import RANGE_END, RANGE_START
 from orchestration.settings import Settings
 
@@ -463,6 +463,9 @@ def test_the_daily_job_makes_one_dbt_invocation(orchestrated: Orchestrated,
             "marts/kpi_scorecard", "marts/raw_data_quality"} <= keys
     # the full refresh is the same single invocation, without a window
     assert dbt_invocations(orchestrated, orchestrated.base()) == 1
+    # nor did a run start `dbt --version` first: asked once in this process, for all runs
+    version = dbt_cli_version.cache_info()
+    assert version.misses == 1 and version.hits >= len(daily_runs) // 2
 
 
 @pytest.mark.parametrize(("run", "expected"), [
