@@ -375,12 +375,27 @@ def breakdowns_of(kpi_name: str) -> dict[str, str]:
 
 
 @functools.cache
+def shipped_breakdown_grains() -> frozenset[str]:
+    """var breakdown_grains as shipped (dbt_project.yml): the grains with every period's
+    slices."""
+    return frozenset(yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())
+                     ["vars"]["breakdown_grains"])
+
+
+@functools.cache
 def breakdown_grains_of(kpi_name: str) -> frozenset[str]:
-    """The grains a KPI has breakdowns at as shipped: var breakdown_grains
-    (dbt_project.yml) and the KPI's own default_grain, the grain of its scorecard card.
-    Cached: the checks below ask it for every row."""
-    shipped = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]
-    return frozenset(shipped["breakdown_grains"]) | {kpi_definitions()[kpi_name]["default_grain"]}
+    """The grains a KPI has breakdowns at as shipped: var breakdown_grains and the KPI's
+    own default_grain, the grain of its scorecard card (outside the var, only in the
+    period holding as_of: has_slices). Cached: the checks below ask it for every row."""
+    return shipped_breakdown_grains() | {kpi_definitions()[kpi_name]["default_grain"]}
+
+
+def has_slices(kpi_name: str, grain: str, is_complete: bool) -> bool:
+    """Whether a tenant period of the KPI has slices as shipped: every period of a grain
+    of var breakdown_grains, and the current period (the only incomplete one, that of the
+    scorecard card) of the KPI's default grain."""
+    return grain in shipped_breakdown_grains() or (
+        grain == kpi_definitions()[kpi_name]["default_grain"] and not is_complete)
 
 
 def breakdown_value(attribute: Any) -> str:
@@ -419,8 +434,8 @@ def test_breakdowns_add_up_to_the_facts(engine, built, tmp_path_factory) -> None
         for breakdown in breakdowns_of(fact["kpi_name"]):
             rows = slices.pop((*key, breakdown), [])
             where = (*key, breakdown)
-            if fact["grain"] not in breakdown_grains_of(fact["kpi_name"]):
-                assert rows == [], where  # a grain left out: no slice
+            if not has_slices(fact["kpi_name"], fact["grain"], fact["is_complete"]):
+                assert rows == [], where  # a grain or past card period left out: no slice
                 continue
             for row in rows:
                 for column in ("period_end", "is_complete", "target", "direction"):
@@ -463,7 +478,9 @@ def test_breakdowns_add_up_to_the_facts(engine, built, tmp_path_factory) -> None
         for breakdown in REQUEST_BREAKDOWNS:
             for aggregation in ("RATIO", "PERCENTILE", "STOCK"):
                 if (grain, aggregation) in kept:
-                    assert checked[(grain, aggregation, breakdown)] >= 20, (grain, breakdown)
+                    # a card's grain: its current period only, one per tenant
+                    least = 20 if grain in shipped_breakdown_grains() else 3
+                    assert checked[(grain, aggregation, breakdown)] >= least, (grain, breakdown)
         for breakdown in DEPLOYMENT_BREAKDOWNS:
             if (grain, "RATIO") in kept:
                 assert checked[(grain, "RATIO", breakdown)] >= 10, (grain, breakdown)
@@ -549,7 +566,7 @@ def test_backlog_breakdowns_match_reference(engine, built, expected, raw,
         by_tenant[facts_of_request["tenant_id"]].append(sr_id)
     compared = 0
     for fact in facts:
-        if fact["grain"] not in breakdown_grains_of("SR_BACKLOG"):
+        if not has_slices("SR_BACKLOG", fact["grain"], fact["is_complete"]):
             continue
         tenant = fact["tenant_id"]
         zone = ZoneInfo(zones.get(tenant, "UTC"))
@@ -827,17 +844,20 @@ def test_breakdowns_worked_by_hand(engine, tmp_path) -> None:
             (2, grain, breakdown, value): 100.0
             for grain in ("WEEKLY", "MONTHLY")
             for breakdown, value in (("SERVICE", "web"), ("ENVIRONMENT", "production"))}
-        # ... but SR_BACKLOG, a daily KPI, has its daily slices: gamma's request, open
-        # from 3 April (Seoul) to as_of (15 April)
+        # ... but SR_BACKLOG, a daily KPI, has the daily slices of its scorecard card:
+        # the day holding as_of (15 April, 21:00 in Seoul) only, not the 12 days before it
+        # that gamma's request (open since 3 April) was open too
         daily = warehouse.query("select * from marts.fct_kpi_breakdowns where grain = 'DAILY'")
         assert {r["kpi_name"] for r in daily} == {"SR_BACKLOG"}
-        assert {r["period_start"] for r in daily if r["breakdown_value"] == "gamma"} == {
-            APRIL + timedelta(days=day) for day in range(2, 15)}
+        assert {(r["tenant_id"], r["period_start"], r["breakdown"], r["numerator"])
+                for r in daily if r["breakdown_value"] == "gamma"} == {
+            (1, APRIL + timedelta(days=14), "TEAM", 1.0)}
 
         # var breakdown_grains: a run with DAILY alone gives every KPI its daily slices,
-        # leaves the monthly KPIs' monthly rows as they were, and drops the other grains
-        # but each KPI's own (SR_BACKLOG's monthly rows go, DEPLOYMENT_FREQUENCY keeps
-        # only its weekly ones)
+        # and keeps of the other grains only the scorecard cards' slices, those of each
+        # KPI's own grain in the period holding as_of (the monthly KPIs' April rows, as
+        # they were; no SR_BACKLOG monthly row; DEPLOYMENT_FREQUENCY's week of 15 April,
+        # which has no deployment: no row)
         def kept_rows(where: str) -> list[str]:
             return sorted(repr(sorted((k, v) for k, v in r.items() if k != "calculated_at"))
                           for r in warehouse.query(
@@ -845,17 +865,17 @@ def test_breakdowns_worked_by_hand(engine, tmp_path) -> None:
         definitions = kpi_definitions()
         monthly_kpis = sorted(k for k, d in definitions.items() if d["default_grain"] == "MONTHLY")
         monthly = f"grain = 'MONTHLY' and kpi_name in ({', '.join(repr(k) for k in monthly_kpis)})"
-        before = kept_rows(monthly)
-        assert before
+        april = f"{monthly} and period_start = date '{APRIL.isoformat()}'"
+        before = kept_rows(april)
+        assert before and kept_rows(monthly) != before  # March's rows too
         warehouse.dbt("run", "--select", "fct_kpi_breakdowns", as_of=HAND_AS_OF,
                       variables={"breakdown_grains": ["DAILY"]})
-        grains = {(r["kpi_name"], r["grain"]) for r in warehouse.query(
-            "select distinct kpi_name, grain from marts.fct_kpi_breakdowns")}
-        # (WEEKLY: DEPLOYMENT_FREQUENCY's own grain, tenant 2's deployment)
-        assert {grain for _, grain in grains} == {"DAILY", "WEEKLY", "MONTHLY"}
-        assert all(grain in ("DAILY", definitions[kpi]["default_grain"]) for kpi, grain in grains)
-        assert {kpi for kpi, grain in grains if grain == "WEEKLY"} == {"DEPLOYMENT_FREQUENCY"}
-        assert ("DEPLOY_SUCCESS_RATE", "DAILY") in grains and ("MTTR", "DAILY") in grains
+        grains = {(r["kpi_name"], r["grain"], r["period_start"]) for r in warehouse.query(
+            "select distinct kpi_name, grain, period_start from marts.fct_kpi_breakdowns")}
+        assert {(kpi, period) for kpi, grain, period in grains if grain != "DAILY"} == {
+            (kpi, APRIL) for kpi in monthly_kpis if (kpi, "MONTHLY", APRIL) in grains}
+        assert ("DEPLOY_SUCCESS_RATE", "DAILY") in {(kpi, grain) for kpi, grain, _ in grains}
+        assert ("MTTR", "DAILY") in {(kpi, grain) for kpi, grain, _ in grains}
         assert kept_rows(monthly) == before
     finally:
         warehouse.drop()

@@ -8,8 +8,10 @@
       whole; `is_on_hold`: requests whose time on hold grows with as_of); on any other
       run, every row.
     - `replace_scope: recomputed_periods` (the KPI fact tables): on a run with a window,
-      the tenant periods overlapping it (int_tenants__periods; see window_bound); on a run
-      without, every period; either way only the KPIs of kpi_selection().
+      the tenant periods overlapping it (int_tenants__periods; see window_bound), plus the
+      rows matching `meta.replace_also` (fct_kpi_breakdowns: the grains whose slices are
+      only the scorecard cards'); on a run without, every period; either way only the
+      KPIs of kpi_selection().
     `node` is the model's graph node when called from a test (get_where_subquery); the
     model being built otherwise. -#}
 {% macro replaced_rows(relation, node=none) -%}
@@ -47,12 +49,12 @@
             'schema': periods.schema, 'identifier': 'int_tenants__periods'}) -%}
         {%- set condition -%}
             {{ kpi_selection('kpi_name') }}
-            and (tenant_id, grain, period_start) in (
+            and ((tenant_id, grain, period_start) in (
                 select tenant_id, grain, period_start
                 from {{ periods }}
                 where period_end_at > {{ window_bound('min_date') }}
                     and period_start_at < {{ window_bound('max_date') }}
-            )
+            ){{ ' or ' ~ meta.get('replace_also') if meta.get('replace_also') }})
         {%- endset -%}
         {{ return(condition) }}
     {%- endif -%}

@@ -18,11 +18,11 @@
     (no value). A slice keeps the tenant's denominator: only numerators add up, and it
     exists only when its numerator is above 0 (DEPLOYMENT_FREQUENCY: a DEPLOYED
     deployment in it; a rolled-back one measures 0).
-    A grain of `default_grain_only` is computed only for the KPIs whose default_grain it
-    is (the breakdowns of a grain not in var breakdown_grains: the scorecard card of such a
-    KPI reads its grain's slices). A PERCENTILE sorts each period's values once (an
+    A grain of `card_only` is computed only for the KPIs whose default_grain it is, and
+    only for the period holding as_of, whatever the window (the breakdowns of a grain not
+    in var breakdown_grains: the slices of such a KPI's scorecard card). A PERCENTILE sorts each period's values once (an
     aggregate, sorted_array_agg) and reads the two around the position. -#}
-{% macro kpi_period_values(grains=['DAILY', 'WEEKLY', 'MONTHLY'], by_breakdown=false, default_grain_only=[]) -%}
+{% macro kpi_period_values(grains=['DAILY', 'WEEKLY', 'MONTHLY'], by_breakdown=false, card_only=[]) -%}
 {%- set slice_columns = ['breakdown', 'breakdown_value'] if by_breakdown else [] -%}
 {%- set slice_keys = 'breakdown, breakdown_value,' if by_breakdown else '' -%}
 {#- what a measurement measures, and its attributes that are breakdowns -#}
@@ -53,10 +53,10 @@ elapsed_days_tenants as (
 
 {%- for grain in grains %}
 {%- set g = grain | lower %}
-{%- set dates = window_local_dates(grain) %}
+{%- set dates = current_local_dates(grain) if grain in card_only else window_local_dates(grain) %}
 {%- set measured_period = 'measurements.local_date' if grain == 'DAILY' else period_start('week' if grain == 'WEEKLY' else 'month', 'measurements.local_date') %}
 {%- set own_grain_filter -%}
-    {%- if grain in default_grain_only %}
+    {%- if grain in card_only %}
         and definitions.default_grain = '{{ grain }}'
     {%- endif %}
 {%- endset %}
@@ -83,7 +83,9 @@ elapsed_days_tenants as (
     -- the tenant periods of the grain this run recomputes
     select * from {{ ref('int_tenants__periods') }}
     where grain = '{{ grain }}'
-    {%- if has_recompute_window() %}
+    {%- if grain in card_only %}
+        and is_current
+    {%- elif has_recompute_window() %}
         and period_end_at > {{ window_bound('min_date') }}
         and period_start_at < {{ window_bound('max_date') }}
     {%- endif %}
@@ -342,7 +344,7 @@ elapsed_days_tenants as (
         on (targets.tenant_id = {{ g }}_recomputed_periods.tenant_id or targets.tenant_id is null)
         and (targets.valid_from is null or targets.valid_from <= {{ g }}_recomputed_periods.period_start)
         and (targets.valid_to is null or {{ g }}_recomputed_periods.period_start < targets.valid_to)
-    {%- if grain in default_grain_only %}
+    {%- if grain in card_only %}
     where targets.kpi_name in (
         select kpi_name from definitions where default_grain = '{{ grain }}'
     )

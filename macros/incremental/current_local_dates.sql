@@ -1,0 +1,14 @@
+{#- The local dates a run must read measurements from for the period of `grain` (DAILY |
+    WEEKLY | MONTHLY) holding as_of, in every tenant's timezone: a dict as
+    window_local_dates returns, `lower` the start of the grain's period holding the day
+    before as_of's UTC date (local dates are at most a day from UTC dates), `upper` none
+    (no measurement lies after as_of). -#}
+{% macro current_local_dates(grain) -%}
+    {%- set first = (as_of_instant() - modules.datetime.timedelta(days=1)).date() -%}
+    {%- if grain == 'WEEKLY' -%}
+        {%- set first = first - modules.datetime.timedelta(days=first.weekday()) -%}
+    {%- elif grain == 'MONTHLY' -%}
+        {%- set first = first.replace(day=1) -%}
+    {%- endif -%}
+    {{ return({'lower': first.isoformat(), 'upper': none}) }}
+{%- endmacro %}
