@@ -752,9 +752,12 @@ def test_readers_never_see_a_half_built_fact_table(orchestrated: Orchestrated) -
     seen: list[tuple] = []
     stop = threading.Event()
 
+    # connected before the job starts: a libpq connect in a thread while the job's first
+    # steps ran crashed a CI worker once (a segmentation fault inside psycopg2.connect)
+    conn = psycopg2.connect(**pg_params(orchestrated.warehouse.pg_database))
+    conn.autocommit = True
+
     def read() -> None:
-        conn = psycopg2.connect(**pg_params(orchestrated.warehouse.pg_database))
-        conn.autocommit = True
         while not stop.is_set():
             with conn.cursor() as cursor:
                 cursor.execute(sql)
