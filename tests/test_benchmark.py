@@ -112,6 +112,12 @@ def test_benchmark_smoke_on_both_engines(tmp_path: Path) -> None:
             assert result["incremental"]["steps"][0]["window"] == ["2026-10-31", "2026-11-02"]
             assert result["bi_read"]["runs"] == 5 and result["bi_read"]["median_ms"] > 0
             assert all(result["bi_read"]["rows_tenant_1"])
+            # the README's breakdown read, for the month before as_of's (the smoke data
+            # end on 31 October 2026: September)
+            breakdown_read = result["breakdown_read"]
+            assert breakdown_read["month_start"] == "2026-09-01"
+            assert breakdown_read["runs"] == 5 and breakdown_read["median_ms"] > 0
+            assert breakdown_read["rows_tenant_1"] >= 1
             if engine == "postgres":  # as tenant 1's login: the same rows, one tenant
                 as_tenant = result["bi_read_tenant_login"]
                 assert as_tenant["rows_tenant_1"] == result["bi_read"]["rows_tenant_1"]

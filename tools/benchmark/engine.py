@@ -116,7 +116,8 @@ def benchmark_engine(engine: str, options: Options, generated: Path, data: dict[
         if engine == "spark" or options.builds_only:
             reason = SPARK_SKIPPED if engine == "spark" else BUILDS_ONLY_SKIPPED
             say(f"[{engine}] BI read, floor and original module: {reason}")
-            result.update(dict.fromkeys(("bi_read", "floor", "original"), {"skipped": reason}))
+            result.update(dict.fromkeys(("bi_read", "breakdown_read", "floor", "original"),
+                                        {"skipped": reason}))
         else:
             measure_reads(engine, database, options, as_of_full, result, say)
 
@@ -173,6 +174,8 @@ def measure_reads(engine: str, database: BenchDatabase, options: Options, as_of:
     module's queries, after the full build, into `result`."""
     say(f"[{engine}] BI read x {options.repeat}")
     result["bi_read"] = reads.measure_bi_read(database, options)
+    say(f"[{engine}] breakdown read (one tenant's MTTR of a month by team) x {options.repeat}")
+    result["breakdown_read"] = reads.measure_breakdown_read(database, options, as_of)
     if engine == "postgres":
         say(f"[{engine}] BI read as tenant 1's login (row-level security) x {options.repeat}")
         result["bi_read_tenant_login"] = reads.measure_tenant_read(database, options,

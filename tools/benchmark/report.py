@@ -189,6 +189,9 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
         f"{fmt_ms(r['bi_read_tenant_login']['median_ms'])} "
         f"({fmt_ms(r['bi_read_tenant_login']['p95_ms'])})" if "bi_read_tenant_login" in r
         else "-"), "bi_read")
+    row("breakdown read: one tenant's MTTR of a month by team, median (p95)", lambda r: (
+        f"{fmt_ms(r['breakdown_read']['median_ms'])} ({fmt_ms(r['breakdown_read']['p95_ms'])})"
+        if "median_ms" in r.get("breakdown_read", {}) else "-"), "bi_read")
     row("**4. floor**: one scan, monthly MTTR/FCR/SLA, median",
         lambda r: f"**{fmt_s(r['floor']['median_seconds'])}**", "floor")
     row("**5. original module**: 7 queries, one tenant, median (p95)", lambda r: (
