@@ -350,29 +350,56 @@ elapsed_days_tenants as (
     )
     {%- endif %}
 ),
-{%- if by_breakdown %}
 
-{{ g }}_slices as (
-    -- the slices with a measurement in the period (STOCK: a level above 0 at its cutoff)
-    select {{ g }}_sums.tenant_id, {{ g }}_sums.kpi_name, {{ g }}_sums.breakdown,
-        {{ g }}_sums.breakdown_value, {{ g }}_sums.period_start
+{{ g }}_measures as (
+    -- what the period measured, one row per tenant (and slice) and KPI: RATIO and SUM
+    -- their sums, PERCENTILE its value and count (as denominator), STOCK its level (as
+    -- numerator); one row set the values below join once. With by_breakdown, only the
+    -- slices with a measurement in the period (STOCK: a level above 0 at its cutoff)
+    select
+        {{ g }}_sums.tenant_id,
+        {{ g }}_sums.kpi_name,
+        {%- for column in slice_columns %}
+        {{ g }}_sums.{{ column }},
+        {%- endfor %}
+        {{ g }}_sums.period_start,
+        cast({{ g }}_sums.numerator as {{ type_double() }}) as numerator,
+        cast({{ g }}_sums.denominator as {{ type_double() }}) as denominator,
+        cast(null as {{ type_double() }}) as percentile_value
     from {{ g }}_sums
     inner join definitions
         on {{ g }}_sums.kpi_name = definitions.kpi_name
     where definitions.aggregation in ('RATIO', 'SUM')
+    {%- if by_breakdown %}
         -- ELAPSED_DAYS: a slice counts at least one (a measurement of 0 only makes its
         -- tenant one with a value in every period)
         and (coalesce(definitions.denominator_basis, '') <> 'ELAPSED_DAYS'
             or {{ g }}_sums.numerator > 0)
+    {%- endif %}
     union all
-    select tenant_id, kpi_name, breakdown, breakdown_value, period_start
+    select
+        tenant_id,
+        kpi_name,
+        {{ slice_keys }}
+        period_start,
+        cast(null as {{ type_double() }}) as numerator,
+        cast(value_count as {{ type_double() }}) as denominator,
+        percentile_value
     from {{ g }}_percentiles
     union all
-    select tenant_id, kpi_name, breakdown, breakdown_value, period_start
+    select
+        tenant_id,
+        kpi_name,
+        {{ slice_keys }}
+        period_start,
+        cast(stock_level as {{ type_double() }}) as numerator,
+        cast(null as {{ type_double() }}) as denominator,
+        cast(null as {{ type_double() }}) as percentile_value
     from {{ g }}_stock_levels
+    {%- if by_breakdown %}
     where stock_level > 0
+    {%- endif %}
 ),
-{%- endif %}
 
 {{ g }}_values as (
     select
@@ -381,7 +408,7 @@ elapsed_days_tenants as (
         -- a constant: a fact table's filter on the grain skips the other grains' branches
         cast('{{ grain }}' as {{ dbt.type_string() }}) as grain,
         {%- for column in slice_columns %}
-        {{ g }}_slices.{{ column }},
+        {{ g }}_measures.{{ column }},
         {%- endfor %}
         {{ g }}_recomputed_periods.period_start,
         {{ g }}_recomputed_periods.period_end,
@@ -397,10 +424,8 @@ elapsed_days_tenants as (
         definitions.yellow_threshold_pct,
         definitions.lower_better_yellow_ratio,
         case
-            when definitions.aggregation = 'STOCK'
-                then cast(coalesce({{ g }}_stock_levels.stock_level, 0) as {{ type_double() }})
-            when definitions.aggregation in ('RATIO', 'SUM')
-                then cast(coalesce({{ g }}_sums.numerator, 0) as {{ type_double() }})
+            when definitions.aggregation in ('RATIO', 'SUM', 'STOCK')
+                then coalesce({{ g }}_measures.numerator, 0)
         end as numerator,
         case
             when definitions.aggregation = 'RATIO' and definitions.denominator_basis = 'ELAPSED_DAYS'
@@ -418,58 +443,32 @@ elapsed_days_tenants as (
                             else 0
                         end
                 end as {{ type_double() }})
-            when definitions.aggregation = 'RATIO'
-                then cast(coalesce({{ g }}_sums.denominator, 0) as {{ type_double() }})
-            when definitions.aggregation = 'PERCENTILE'
-                then cast(coalesce({{ g }}_percentiles.value_count, 0) as {{ type_double() }})
+            when definitions.aggregation in ('RATIO', 'PERCENTILE')
+                then coalesce({{ g }}_measures.denominator, 0)
         end as denominator,
-        {{ g }}_percentiles.percentile_value
+        {{ g }}_measures.percentile_value
     from {{ g }}_recomputed_periods
-    {%- if by_breakdown %}
-    inner join {{ g }}_slices
-        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_slices.tenant_id
-        and {{ g }}_recomputed_periods.period_start = {{ g }}_slices.period_start
-    {%- endif %}
     inner join {{ g }}_ranked_targets
         on {{ g }}_recomputed_periods.tenant_id = {{ g }}_ranked_targets.tenant_id
         and {{ g }}_recomputed_periods.period_start = {{ g }}_ranked_targets.period_start
         and {{ g }}_ranked_targets.target_rank = 1
         and {{ g }}_ranked_targets.is_enabled
-        {%- if by_breakdown %}
-        and {{ g }}_slices.kpi_name = {{ g }}_ranked_targets.kpi_name
-        {%- endif %}
     inner join definitions
         on {{ g }}_ranked_targets.kpi_name = definitions.kpi_name
         {{- own_grain_filter }}
+    -- a tenant row for every enabled KPI and period; a slice row where it measured
+    {{ 'inner' if by_breakdown else 'left' }} join {{ g }}_measures
+        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_measures.tenant_id
+        and {{ g }}_ranked_targets.kpi_name = {{ g }}_measures.kpi_name
+        and {{ g }}_recomputed_periods.period_start = {{ g }}_measures.period_start
         {%- if by_breakdown %}
         -- a KPI's own breakdowns (kpi_definitions.breakdowns, blank: all of its subject's)
         and (
             nullif(trim(definitions.breakdowns), '') is null
             or '|' || replace(upper(definitions.breakdowns), ' ', '') || '|'
-                like '%|' || {{ g }}_slices.breakdown || '|%'
+                like '%|' || {{ g }}_measures.breakdown || '|%'
         )
         {%- endif %}
-    left join {{ g }}_sums
-        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_sums.tenant_id
-        and {{ g }}_ranked_targets.kpi_name = {{ g }}_sums.kpi_name
-        and {{ g }}_recomputed_periods.period_start = {{ g }}_sums.period_start
-        {%- for column in slice_columns %}
-        and {{ g }}_slices.{{ column }} = {{ g }}_sums.{{ column }}
-        {%- endfor %}
-    left join {{ g }}_percentiles
-        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_percentiles.tenant_id
-        and {{ g }}_ranked_targets.kpi_name = {{ g }}_percentiles.kpi_name
-        and {{ g }}_recomputed_periods.period_start = {{ g }}_percentiles.period_start
-        {%- for column in slice_columns %}
-        and {{ g }}_slices.{{ column }} = {{ g }}_percentiles.{{ column }}
-        {%- endfor %}
-    left join {{ g }}_stock_levels
-        on {{ g }}_recomputed_periods.tenant_id = {{ g }}_stock_levels.tenant_id
-        and {{ g }}_ranked_targets.kpi_name = {{ g }}_stock_levels.kpi_name
-        and {{ g }}_recomputed_periods.period_start = {{ g }}_stock_levels.period_start
-        {%- for column in slice_columns %}
-        and {{ g }}_slices.{{ column }} = {{ g }}_stock_levels.{{ column }}
-        {%- endfor %}
     left join elapsed_days_tenants
         on {{ g }}_recomputed_periods.tenant_id = elapsed_days_tenants.tenant_id
         and {{ g }}_ranked_targets.kpi_name = elapsed_days_tenants.kpi_name
