@@ -223,13 +223,19 @@ class Warehouse:
     # -- dbt -------------------------------------------------------------------------
     def dbt(self, *args: str, as_of: str | None = None, expect_success: bool = True,
             variables: dict[str, Any] | None = None, unit_tests: bool = False,
-            settings_as_vars: bool = False, write_json: bool | None = None) -> Any:
+            settings_as_vars: bool = False, write_json: bool | None = None,
+            data_tests: bool = True) -> Any:
         """Runs a dbt command in-process against this warehouse; raises with the failing
         nodes' messages when it fails (unless expect_success is False).
 
         A `build` leaves dbt's unit tests out unless `unit_tests`: they test the SQL of
         models on fixed inputs, whatever the raw data, so test_against_reference's shared
-        build runs them once per engine (each costs about a model's time).
+        build runs them once per engine (each costs about a model's time). Without
+        `data_tests`, a `build` leaves the data tests out too (seeds and models only): for
+        the scenario builds whose test asserts the values they leave, not what a dbt test
+        says (every data test runs on each engine in test_against_reference's shared
+        build, in the hand fixture's template build and in the Dagster jobs' runs; the
+        280-odd tests cost about 40 % of a build of the hand fixture).
 
         The execution-time settings among `variables` (min_date, max_date, kpi_only) go to
         dbt as their environment variables (KPI_MIN_DATE...), as the Dagster jobs pass
@@ -244,6 +250,8 @@ class Warehouse:
             write_json = not args or args[0] not in NO_JSON_COMMANDS
         if args and args[0] == "build" and not unit_tests:
             args = (*args, "--exclude-resource-type", "unit_test")
+        if args and args[0] == "build" and not data_tests:
+            args = (*args, "--exclude-resource-type", "test")
         if not write_json:
             args = ("--no-write-json", *args)
         variables = dict(variables or {})
@@ -290,13 +298,60 @@ class Warehouse:
         return result
 
     def build(self, as_of: str, *extra: str, variables: dict[str, Any] | None = None,
-              unit_tests: bool = False, write_json: bool | None = None) -> Any:
+              unit_tests: bool = False, write_json: bool | None = None,
+              data_tests: bool = True) -> Any:
         return self.dbt("build", *extra, as_of=as_of, variables=variables,
-                        unit_tests=unit_tests, write_json=write_json)
+                        unit_tests=unit_tests, write_json=write_json, data_tests=data_tests)
+
+    # -- a saved state of the database ------------------------------------------------
+    @property
+    def _saved_database(self) -> str:
+        return f"{self.pg_database}_saved"
+
+    def save_state(self) -> None:
+        """Keeps a copy of the database as it is now (DuckDB: its file; PostgreSQL: a
+        database made from it as template), for restore_state. No session may be open on
+        it (PostgreSQL's sessions on it are ended)."""
+        if self.engine == "duckdb":
+            _release_duckdb()
+            for suffix in ("", ".wal"):
+                source = self.duckdb_path.with_name(self.duckdb_path.name + suffix)
+                saved = source.with_name(source.name + ".saved")
+                saved.unlink(missing_ok=True)
+                if source.exists():
+                    shutil.copyfile(source, saved)
+        elif self.engine == "postgres":
+            self._copy_database(self.pg_database, self._saved_database)
+        else:
+            raise NotImplementedError(f"save_state on {self.engine}")
+
+    def restore_state(self) -> None:
+        """Puts back the database save_state copied (tables, rows, grants, policies),
+        instead of building it again."""
+        if self.engine == "duckdb":
+            _release_duckdb()
+            for suffix in ("", ".wal"):
+                target = self.duckdb_path.with_name(self.duckdb_path.name + suffix)
+                saved = target.with_name(target.name + ".saved")
+                target.unlink(missing_ok=True)
+                if saved.exists():
+                    shutil.copyfile(saved, target)
+        elif self.engine == "postgres":
+            self._copy_database(self._saved_database, self.pg_database)
+        else:
+            raise NotImplementedError(f"restore_state on {self.engine}")
+
+    @staticmethod
+    def _copy_database(source: str, target: str) -> None:
+        with warehouse.admin_cursor() as cursor:
+            cursor.execute("select pg_terminate_backend(pid) from pg_stat_activity "
+                           "where datname = %s and pid <> pg_backend_pid()", (source,))
+            cursor.execute(f'drop database if exists "{target}" with (force)')
+            cursor.execute(f'create database "{target}" template "{source}"')
 
     def drop(self) -> None:
         if self.engine == "postgres":
-            warehouse.drop_databases(self.pg_database)
+            warehouse.drop_databases(self.pg_database, self._saved_database)
         if self.engine == "duckdb":
             _release_duckdb()
         if self.slot is not None:
