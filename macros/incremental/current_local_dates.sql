@@ -4,11 +4,6 @@
     before as_of's UTC date (local dates are at most a day from UTC dates), `upper` none
     (no measurement lies after as_of). -#}
 {% macro current_local_dates(grain) -%}
-    {%- set first = (as_of_instant() - modules.datetime.timedelta(days=1)).date() -%}
-    {%- if grain == 'WEEKLY' -%}
-        {%- set first = first - modules.datetime.timedelta(days=first.weekday()) -%}
-    {%- elif grain == 'MONTHLY' -%}
-        {%- set first = first.replace(day=1) -%}
-    {%- endif -%}
+    {%- set first = period_start_date(grain, (as_of_instant() - modules.datetime.timedelta(days=1)).date()) -%}
     {{ return({'lower': first.isoformat(), 'upper': none}) }}
 {%- endmacro %}

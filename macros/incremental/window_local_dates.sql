@@ -10,12 +10,7 @@
     {%- set day = modules.datetime.timedelta(days=1) -%}
     {%- set result = {'lower': none, 'upper': none} -%}
     {%- if has_recompute_window('min_date') -%}
-        {%- set first = (window_instant('min_date') - day).date() -%}
-        {%- if grain == 'WEEKLY' -%}
-            {%- set first = first - modules.datetime.timedelta(days=first.weekday()) -%}
-        {%- elif grain == 'MONTHLY' -%}
-            {%- set first = first.replace(day=1) -%}
-        {%- endif -%}
+        {%- set first = period_start_date(grain, (window_instant('min_date') - day).date()) -%}
         {%- do result.update({'lower': first.isoformat()}) -%}
     {%- endif -%}
     {%- set given_max = (var('max_date', '') or env_setting('KPI_MAX_DATE')) | string | trim -%}
