@@ -24,10 +24,11 @@
     aggregate, sorted_array_agg) and reads the two around the position.
     Work shared between the grains: the STOCK opening levels of every grain that reads
     from a later date (a window, a card's period) come from one pass (stock_openings, a
-    column per grain); with by_breakdown, the weeks and months add up their measurements
-    per combination of attributes in one pass (slice_combinations, keyed by both
-    periods; 1M requests on PostgreSQL, the breakdowns' query: full build 129 s, now
-    106 s; a daily run's window 21.9 s, now 13.8 s, the same rows). -#}
+    column per grain); with by_breakdown on PostgreSQL (shares_breakdown_combinations),
+    the weeks and months add up their measurements per combination of attributes in one
+    pass (slice_combinations, keyed by both periods; 1M requests, the breakdowns' query:
+    full build 129 s, now 106 s; a daily run's window 21.9 s, now 13.8 s, the same
+    rows). -#}
 {% macro kpi_period_values(grains=['DAILY', 'WEEKLY', 'MONTHLY'], by_breakdown=false, card_only=[]) -%}
 {%- set slice_columns = ['breakdown', 'breakdown_value'] if by_breakdown else [] -%}
 {%- set slice_keys = 'breakdown, breakdown_value,' if by_breakdown else '' -%}
@@ -68,7 +69,7 @@ elapsed_days_tenants as (
 {%- do shared_grains.append(grain) %}
 {%- endif %}
 {%- endfor %}
-{%- if shared_grains | length > 1 %}
+{%- if shared_grains | length > 1 and shares_breakdown_combinations() %}
 {%- set shared_periods = [] %}
 {%- set shared_lowers = [] %}
 {%- set shared_uppers = [] %}
