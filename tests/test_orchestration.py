@@ -21,7 +21,7 @@ import dagster as dg
 import fixtures_hand
 import pytest
 from dagster_dbt import DbtProject
-from harness import ENGINES, REPO_ROOT, Warehouse, normalise, patched_env
+from harness import ENGINES, REPO_ROOT, WITHOUT_DATA_TESTS, Warehouse, normalise, patched_env
 
 from itsm_kpi import report as report_module
 from itsm_kpi.report import MARTS_READ
@@ -328,11 +328,13 @@ class Orchestrated:
 
     def run_job(self, job: str, first: str | None = None, last: str | None = None,
                 run_config: dict[str, Any] | None = None, raise_on_error: bool = True,
-                instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+                instance: dg.DagsterInstance | None = None,
+                data_tests: bool = False) -> dg.ExecuteInProcessResult:
         """Runs a job in process; `first` / `last`: the partition range, as the schedule
-        and backfills tag it."""
+        and backfills tag it. Its dbt build leaves the data tests out unless `data_tests`
+        (harness.WITHOUT_DATA_TESTS): a test that asserts the asset checks asks for them."""
         tags = {RANGE_START: first, RANGE_END: last or first} if first else None
-        with patched_env(self.env):
+        with patched_env({**self.env, **({} if data_tests else WITHOUT_DATA_TESTS)}):
             result = self.defs.resolve_job_def(job).execute_in_process(
                 tags=tags, run_config=run_config, raise_on_error=raise_on_error,
                 instance=instance or self.instance)
@@ -341,8 +343,9 @@ class Orchestrated:
 
     def materialize(self, selection: Any, partition: str | None = None,
                     run_config: dict[str, Any] | None = None) -> dg.ExecuteInProcessResult:
-        """Materializes assets as the UI's Materialize button does."""
-        with patched_env(self.env):
+        """Materializes assets as the UI's Materialize button does (without the data
+        tests: run_job)."""
+        with patched_env({**self.env, **WITHOUT_DATA_TESTS}):
             result = dg.materialize(
                 self.defs.assets, selection=selection, run_config=run_config,
                 partition_key=partition, resources=self.defs.resources,
@@ -442,14 +445,16 @@ def incident_120_rows(resolved: bool) -> dict[str, list[dict[str, Any]]]:
 
 @pytest.fixture(scope="module")
 def daily_runs(orchestrated: Orchestrated) -> dict[str, Any]:
-    """Daily job runs on the unchanged fixture: the scheduled one of the as_of day, a
-    Monday's (twice) and a 1st's, with the marts as stored after each."""
+    """Daily job runs on the unchanged fixture: the scheduled one of the as_of day (with
+    the data tests: its checks are asserted), a Monday's (twice) and a 1st's, with the
+    marts as stored after each."""
     orchestrated.base()
     runs: dict[str, Any] = {"full": stored_rows(orchestrated.warehouse, MART_TABLES)}
     for name, (first, last) in {"scheduled": SCHEDULED, "monday": ("2024-03-10", "2024-03-11"),
                                 "monday again": ("2024-03-10", "2024-03-11"),
                                 "first": ("2024-02-29", "2024-03-01")}.items():
-        runs[name] = orchestrated.run_job("kpi_daily_job", first, last)
+        runs[name] = orchestrated.run_job("kpi_daily_job", first, last,
+                                          data_tests=name == "scheduled")
         runs[f"{name} marts"] = stored_rows(orchestrated.warehouse, MART_TABLES)
     return runs
 
@@ -473,6 +478,10 @@ def test_the_daily_job_makes_one_dbt_invocation(orchestrated: Orchestrated,
     # nor did a run start `dbt --version` first: asked once in this process, for all runs
     version = dbt_cli_version.cache_info()
     assert version.misses == 1 and version.hits >= len(daily_runs) // 2
+    # dbt's tests come through as asset checks: on the fixture, none fails but warnings
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) > 50
+    assert {check.severity for check in checks if not check.passed} <= {dg.AssetCheckSeverity.WARN}
 
 
 @pytest.mark.parametrize(("run", "expected"), [
@@ -491,10 +500,6 @@ def test_the_daily_run_records_the_periods_of_every_grain_it_covers(
     assert recorded[dg.AssetKey(["marts", "kpi_scorecard"])] == {None}
     assert recorded[dg.AssetKey(["intermediate", "int_kpi__measurements"])] == {None}
     assert recorded[REPORT_KEY] == {None}
-    # dbt's tests come through as asset checks: on the fixture, none fails but warnings
-    checks = daily_runs[run].get_asset_check_evaluations()
-    assert len(checks) > 50
-    assert {check.severity for check in checks if not check.passed} <= {dg.AssetCheckSeverity.WARN}
 
 
 def test_the_full_refresh_records_every_partition(orchestrated: Orchestrated) -> None:
@@ -803,7 +808,7 @@ def test_failed_test_blocks_downstream_and_alerts(orchestrated: Orchestrated) ->
         "seeds/kpi_targets.csv", fixtures_hand.KPI_TARGETS_CSV + "2,FCR,0,2024-03-01,,true\n")
     instance = dg.DagsterInstance.ephemeral()
     result = orchestrated.run_job("kpi_daily_job", "2024-03-12", raise_on_error=False,
-                                  instance=instance)
+                                  instance=instance, data_tests=True)
     assert not result.success
     recorded = {key.path[-1] for key in materialized(result)}
     # the models upstream of the seed test were built; the facts and marts were not

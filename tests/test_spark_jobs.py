@@ -22,7 +22,7 @@ import fixtures_calendars
 import pytest
 from dagster_dbt import DbtProject
 from dbt.cli.main import dbtRunner
-from harness import SPARK_TEST_ENV, normalise, patched_env, require_spark
+from harness import SPARK_TEST_ENV, WITHOUT_DATA_TESTS, normalise, patched_env, require_spark
 from reference.kpi_reference import compute, load_seeds
 
 from itsm_kpi import demo_data, warehouse
@@ -76,10 +76,12 @@ class SparkJobs:
                              target="spark")
         self.defs = build_definitions(SETTINGS, project)
 
-    def run_job(self, job: str, first: str | None = None,
-                last: str | None = None) -> dg.ExecuteInProcessResult:
+    def run_job(self, job: str, first: str | None = None, last: str | None = None,
+                data_tests: bool = True) -> dg.ExecuteInProcessResult:
+        """Runs a job in process; without `data_tests`, its dbt build leaves them out
+        (harness.WITHOUT_DATA_TESTS)."""
         tags = {RANGE_START: first, RANGE_END: last or first} if first else None
-        with patched_env(self.env):
+        with patched_env({**self.env, **({} if data_tests else WITHOUT_DATA_TESTS)}):
             return self.defs.resolve_job_def(job).execute_in_process(
                 tags=tags, instance=self.instance, raise_on_error=False)
 
@@ -98,7 +100,10 @@ class SparkJobs:
 def jobs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     require_spark()
     spark = SparkJobs(tmp_path_factory.mktemp("spark_jobs"))
-    full = spark.run_job("kpi_full_refresh_job")
+    # the full refresh without the data tests: test_against_reference's shared Spark
+    # build runs each of them after a full build (each costs Spark a query); the daily
+    # run's checks, after a windowed run, are this module's
+    full = spark.run_job("kpi_full_refresh_job", data_tests=False)
     after_full = spark.marts() if full.success else {}
     daily = spark.run_job("kpi_daily_job", *DAILY) if full.success else None
     yield {"spark": spark, "full": full, "daily": daily, "after_full": after_full,
@@ -124,7 +129,6 @@ def assert_checks_pass(result: dg.ExecuteInProcessResult) -> None:
 def test_the_full_refresh_runs_on_spark(jobs: dict[str, Any]) -> None:
     full = jobs["full"]
     assert full.success, [e.message for e in full.all_events if e.is_failure]
-    assert_checks_pass(full)
     recorded = materialized(full)
     graph = jobs["spark"].defs.get_repository_def().asset_graph
     for grain in GRAINS:

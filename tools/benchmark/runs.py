@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtProject
 
-from itsm_kpi.environment import patched_env
+from itsm_kpi.environment import WITHOUT_DATA_TESTS, patched_env
 from tools import jobs
 from tools.benchmark.config import COST_GROUPS, TOP_NODES, BenchmarkError
 from tools.benchmark.data import BenchDatabase
@@ -54,9 +54,11 @@ class Runner:
         return self.log_dir / f"{self.count:02d}-{re.sub(r'[^a-z0-9]+', '-', label)}.log"
 
     def job(self, label: str, job_name: str, as_of: datetime,
-            scheduled: jobs.ScheduledRun | None = None) -> tuple[dict[str, Any], jobs.JobRun]:
-        """One run of `job_name` (with the tags of `scheduled`, when given), measured.
-        Raises BenchmarkError when it fails or a dbt process outlives the timeout."""
+            scheduled: jobs.ScheduledRun | None = None,
+            data_tests: bool = True) -> tuple[dict[str, Any], jobs.JobRun]:
+        """One run of `job_name` (with the tags of `scheduled`, when given), measured;
+        without `data_tests`, its dbt build leaves them out (WITHOUT_DATA_TESTS). Raises
+        BenchmarkError when it fails or a dbt process outlives the timeout."""
         assert self.defs is not None, "the project's definitions are built after its parse"
         log_path = self._log_path(label)
         load = load_average()
@@ -67,7 +69,8 @@ class Runner:
 
         with log_path.open("w") as log, ChildMonitor(self.timeout, on_timeout,
                                                      descendants=self.with_jvm) as monitor:
-            run = jobs.execute(self.defs, job_name, self.env(as_of),
+            env = {**self.env(as_of), **({} if data_tests else WITHOUT_DATA_TESTS)}
+            run = jobs.execute(self.defs, job_name, env,
                                tags=scheduled.tags if scheduled else None, log=log)
         finished = node_list(run.nodes)
         if monitor.timed_out is not None:
