@@ -153,6 +153,7 @@ class Warehouse:
         self.slot: tuple[str, int] | None = None
         self.pg_database = f"kpi_test_{uuid.uuid4().hex[:12]}"
         self.spark_dir: Path | None = None
+        self.manifest: Any = None  # a parse's result a fixture keeps for dbt(manifest=)
         if engine == "postgres":
             require_postgres()
         if engine in _Slots.ENGINES and os.environ.get("KPI_TEST_SLOTS") != "0":
@@ -232,7 +233,7 @@ class Warehouse:
     def dbt(self, *args: str, as_of: str | None = None, expect_success: bool = True,
             variables: dict[str, Any] | None = None, unit_tests: bool = False,
             settings_as_vars: bool = False, write_json: bool | None = None,
-            data_tests: bool = True) -> Any:
+            data_tests: bool = True, manifest: Any = None) -> Any:
         """Runs a dbt command in-process against this warehouse; raises with the failing
         nodes' messages when it fails (unless expect_success is False).
 
@@ -253,7 +254,11 @@ class Warehouse:
 
         `build`, `run`, `seed` and `test` write no target/manifest.json nor
         run_results.json unless `write_json` (dbt's `--no-write-json`: half a second per
-        command; the result comes back in process): a test that reads them asks."""
+        command; the result comes back in process): a test that reads them asks.
+
+        `manifest` (a `parse` command's result): dbt runs it without parsing the project
+        (a second of each command), for commands that change no file dbt parses but the
+        seeds' rows, which it reads when it loads them."""
         if write_json is None:
             write_json = not args or args[0] not in NO_JSON_COMMANDS
         if args and args[0] == "build" and not unit_tests:
@@ -292,7 +297,7 @@ class Warehouse:
             **{k: v for k, v in settings.items() if k not in os.environ or v is not None},
         }
         with patched_env(env):
-            result = dbtRunner().invoke(command)
+            result = dbtRunner(manifest=manifest).invoke(command)
         _Slots.save_parse_state(self)
         if expect_success and not result.success:
             failures = []
