@@ -204,8 +204,8 @@ def built_warehouse(engine: str, folder: Path) -> Iterator[Warehouse]:
     try:
         if engine == "spark":
             install(warehouse)
-            # Spark: seeds and models only (every data test runs on Spark in
-            # test_against_reference's build; each costs a Spark job here)
+            # Spark: seeds and models only (every data test runs on Spark as an asset
+            # check of test_spark_jobs's daily run; each costs a Spark job here)
             warehouse.build(AS_OF, "--exclude-resource-type", "test")
         else:
             install_and_build(warehouse)

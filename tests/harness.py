@@ -242,8 +242,9 @@ class Warehouse:
         build runs them once per engine (each costs about a model's time). Without
         `data_tests`, a `build` leaves the data tests out too (seeds and models only): for
         the scenario builds whose test asserts the values they leave, not what a dbt test
-        says (every data test runs on each engine in test_against_reference's shared
-        build, in the hand fixture's template build and in the Dagster jobs' runs; the
+        says (every data test runs on DuckDB and PostgreSQL in test_against_reference's
+        shared build and in the hand fixture's template build, on Spark in
+        test_spark_jobs's daily run, and in the Dagster jobs' runs that assert them; the
         280-odd tests cost about 40 % of a build of the hand fixture).
 
         The execution-time settings among `variables` (min_date, max_date, kpi_only) go to

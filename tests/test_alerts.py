@@ -19,7 +19,7 @@ and against the marts:
      (after the send, before the cursor is saved): one repeat, with the same key; the
      next tick sends nothing;
   F. stale feeds: one FEED_STALE per raw table, none on the next observation; a feed
-     fresh again ends its episode, stale again starts a new one.
+     fresh again ends its episode, stale again starts a new one (DuckDB only, as E).
 """
 
 from __future__ import annotations
@@ -247,7 +247,12 @@ class Alerting:
             codes.append(self.sensor_process(cursor_file, kill_on_request=False))
             codes.append(self.sensor_process(cursor_file, kill_on_request=False))
             self.record("E", codes=codes, kept=saved_after_kill == (before_changes or ""))
-        # F: stale feeds (the fixture's newest rows date from March 2024)
+        # F: stale feeds (the fixture's newest rows date from March 2024); DuckDB only, as
+        # E: the episodes are the sensor's Python over Dagster's freshness checks, whatever
+        # the engine (test_orchestration observes the freshness of both engines' feeds),
+        # and each observation costs a dbt process
+        if w.engine != "duckdb":
+            return
         ticks = []
         o.run_job("kpi_source_freshness_job")
         ticks.append(self.tick())
@@ -418,6 +423,8 @@ def test_a_crash_between_send_and_cursor_repeats_once_with_the_same_key(
 # --- F: stale feeds -------------------------------------------------------------------------
 
 def test_a_stale_feed_alerts_once_per_episode(scenario: Alerting) -> None:
+    if "F" not in scenario.phases:
+        pytest.skip("stale feeds run on DuckDB (the episodes are engine-independent)")
     f = scenario.phases["F"]
     stale = [p for p in f["webhook"] if p["transition"] == "FEED_STALE"]
     tables = [p["table"] for p in stale]

@@ -797,7 +797,11 @@ def test_readers_never_see_a_half_built_fact_table(orchestrated: Orchestrated) -
 
 
 def test_failed_test_blocks_downstream_and_alerts(orchestrated: Orchestrated) -> None:
-    """Runs on whatever the earlier tests built (the marts only need to exist)."""
+    """Runs on whatever the earlier tests built (the marts only need to exist). DuckDB
+    only: dbt skips what depends on a failed test and Dagster fails the step before the
+    report whatever the engine (the seed test's SQL runs in every build of both)."""
+    if orchestrated.warehouse.engine != "duckdb":
+        pytest.skip("a failed test's consequences are dbt's and Dagster's, not the engine's")
     if orchestrated.full_refresh is None:  # run alone: build the fixture first
         orchestrated.base()
     orchestrated.change()

@@ -100,9 +100,9 @@ class SparkJobs:
 def jobs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     require_spark()
     spark = SparkJobs(tmp_path_factory.mktemp("spark_jobs"))
-    # the full refresh without the data tests: test_against_reference's shared Spark
-    # build runs each of them after a full build (each costs Spark a query); the daily
-    # run's checks, after a windowed run, are this module's
+    # the full refresh without the data tests (each costs Spark a job); the daily run,
+    # after it and a window, runs every one of them as its asset checks: the only run of
+    # the suite that runs the data tests on Spark
     full = spark.run_job("kpi_full_refresh_job", data_tests=False)
     after_full = spark.marts() if full.success else {}
     daily = spark.run_job("kpi_daily_job", *DAILY) if full.success else None
