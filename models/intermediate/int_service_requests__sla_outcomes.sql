@@ -20,7 +20,7 @@
 -- depends_on: {{ ref('int_service_requests__changed') }}
 with
 
-lifecycle as (
+lifecycle as {{ not_materialized() }} (
     select * from {{ ref('int_service_requests__lifecycle') }}
     where is_resolved
     {%- if reprocess_window_start() is not none %}

@@ -10,7 +10,7 @@
 -- leaves them partial).
 with
 
-timeline as (
+timeline as {{ not_materialized() }} (
     select * from {{ ref('int_service_requests__status_timeline') }}
     where created_at < {{ as_of_timestamp() }}
 ),
@@ -31,7 +31,7 @@ intervals as (
     select * from {{ ref('int_business_calendars__intervals') }}
 ),
 
-effective_changes as (
+effective_changes as {{ not_materialized() }} (
     -- when each status change and the next one take effect
     select
         sr_id,
@@ -75,23 +75,44 @@ open_requests as (
     where status not in ('DONE', 'CANCELLED')
 ),
 
+open_request_rows as (
+    -- the open requests with their request-level rows, joined once (several steps read
+    -- them: a small set, where the request tables are whole)
+    select
+        open_requests.sr_id,
+        open_requests.status,
+        open_requests.status_since,
+        lifecycle.tenant_id,
+        lifecycle.request_type,
+        lifecycle.priority,
+        lifecycle.team,
+        lifecycle.service,
+        requests.assignee_id,
+        lifecycle.created_at,
+        lifecycle.on_hold_hours,
+        lifecycle.reopen_count
+    from open_requests
+    inner join lifecycle
+        on open_requests.sr_id = lifecycle.sr_id
+    inner join requests
+        on open_requests.sr_id = requests.sr_id
+),
+
 open_policies as (
     -- the open requests that have an SLA policy
     select
-        open_requests.sr_id,
-        lifecycle.created_at,
-        lifecycle.on_hold_hours,
+        open_request_rows.sr_id,
+        open_request_rows.created_at,
+        open_request_rows.on_hold_hours,
         sla_policies.resolution_hours,
         sla_policies.pause_on_hold,
         sla_policies.calendar_name,
         sla_policies.timezone
-    from open_requests
-    inner join lifecycle
-        on open_requests.sr_id = lifecycle.sr_id
+    from open_request_rows
     inner join sla_policies
-        on lifecycle.tenant_id = sla_policies.tenant_id
-        and lifecycle.request_type = sla_policies.request_type
-        and lifecycle.priority = sla_policies.priority
+        on open_request_rows.tenant_id = sla_policies.tenant_id
+        and open_request_rows.request_type = sla_policies.request_type
+        and open_request_rows.priority = sla_policies.priority
 ),
 
 calendar_spans as (
@@ -197,38 +218,34 @@ sla_deadlines as (
 final as (
     select
         -- keys
-        lifecycle.tenant_id,
-        open_requests.sr_id,
+        open_request_rows.tenant_id,
+        open_request_rows.sr_id,
         -- attributes
-        lifecycle.request_type,
-        lifecycle.priority,
-        lifecycle.team,
-        lifecycle.service,
-        requests.assignee_id,
-        cast(open_requests.status as {{ dbt.type_string() }}) as status,
+        open_request_rows.request_type,
+        open_request_rows.priority,
+        open_request_rows.team,
+        open_request_rows.service,
+        open_request_rows.assignee_id,
+        cast(open_request_rows.status as {{ dbt.type_string() }}) as status,
         coalesce(sla_deadlines.sla_due_at < {{ as_of_timestamp() }}, false) as is_sla_breached,
         -- measures
-        {{ hours_between('lifecycle.created_at', as_of_timestamp()) }} as age_hours,
-        {{ hours_between('open_requests.status_since', as_of_timestamp()) }} as hours_in_status,
-        cast(lifecycle.on_hold_hours as {{ type_double() }}) as on_hold_hours,
-        cast(lifecycle.reopen_count as bigint) as reopen_count,
+        {{ hours_between('open_request_rows.created_at', as_of_timestamp()) }} as age_hours,
+        {{ hours_between('open_request_rows.status_since', as_of_timestamp()) }} as hours_in_status,
+        cast(open_request_rows.on_hold_hours as {{ type_double() }}) as on_hold_hours,
+        cast(open_request_rows.reopen_count as bigint) as reopen_count,
         cast(sla_deadlines.sla_resolution_hours as {{ type_double() }}) as sla_resolution_hours,
         cast(sla_deadlines.sla_elapsed_hours as {{ type_double() }}) as sla_elapsed_hours,
         cast(
             sla_deadlines.sla_resolution_hours - sla_deadlines.sla_elapsed_hours as {{ type_double() }}
         ) as sla_remaining_hours,
         -- timestamps (UTC)
-        lifecycle.created_at,
-        open_requests.status_since,
+        open_request_rows.created_at,
+        open_request_rows.status_since,
         cast(sla_deadlines.sla_due_at as timestamp) as sla_due_at,
         {{ as_of_timestamp() }} as as_of
-    from open_requests
-    inner join lifecycle
-        on open_requests.sr_id = lifecycle.sr_id
-    inner join requests
-        on open_requests.sr_id = requests.sr_id
+    from open_request_rows
     left join sla_deadlines
-        on open_requests.sr_id = sla_deadlines.sr_id
+        on open_request_rows.sr_id = sla_deadlines.sr_id
 )
 
 select * from final
