@@ -5,6 +5,10 @@
 -- a deployment's service and environment: the breakdowns are an aggregation of these
 -- rows). Only what counts as of as_of: STOCK changes strictly before it, flows up to and
 -- including it.
+-- numerator and denominator are stored as exact decimals (exact_decimal, numeric(38, 12)),
+-- the type every sum of them takes: each is converted once here rather than on every pass
+-- of the period values over it (PostgreSQL converts a double to numeric through its
+-- text: 1M requests, the sums of one grain's full build spent 6.8 of 9.7 s on it).
 -- Incremental (strategy `replace`, see get_incremental_replace_sql): a windowed run
 -- recomputes the measurements of the changed requests (int_service_requests__changed)
 -- and those not tied to a request (recomputed whole: deployments are a tenth of the
@@ -77,8 +81,8 @@ in_scope as (
         cast(request_measurements.tenant_id as bigint) as tenant_id,
         cast(request_measurements.kpi_name as {{ dbt.type_string() }}) as kpi_name,
         cast(request_measurements.measured_at as timestamp) as measured_at,
-        cast(request_measurements.numerator as {{ type_double() }}) as numerator,
-        cast(request_measurements.denominator as {{ type_double() }}) as denominator,
+        {{ exact_decimal('request_measurements.numerator') }} as numerator,
+        {{ exact_decimal('request_measurements.denominator') }} as denominator,
         cast(requests.team as {{ dbt.type_string() }}) as team,
         cast(requests.service as {{ dbt.type_string() }}) as service,
         cast(requests.priority as {{ dbt.type_string() }}) as priority,
@@ -103,8 +107,8 @@ in_scope as (
         cast(tenant_id as bigint) as tenant_id,
         cast(kpi_name as {{ dbt.type_string() }}) as kpi_name,
         cast(measured_at as timestamp) as measured_at,
-        cast(numerator as {{ type_double() }}) as numerator,
-        cast(denominator as {{ type_double() }}) as denominator,
+        {{ exact_decimal('numerator') }} as numerator,
+        {{ exact_decimal('denominator') }} as denominator,
         cast(null as {{ dbt.type_string() }}) as team,
         cast(service as {{ dbt.type_string() }}) as service,
         cast(null as {{ dbt.type_string() }}) as priority,
@@ -121,8 +125,8 @@ in_scope as (
         cast(tenant_id as bigint) as tenant_id,
         cast(kpi_name as {{ dbt.type_string() }}) as kpi_name,
         cast(measured_at as timestamp) as measured_at,
-        cast(numerator as {{ type_double() }}) as numerator,
-        cast(denominator as {{ type_double() }}) as denominator,
+        {{ exact_decimal('numerator') }} as numerator,
+        {{ exact_decimal('denominator') }} as denominator,
         cast(null as {{ dbt.type_string() }}) as team,
         cast(null as {{ dbt.type_string() }}) as service,
         cast(null as {{ dbt.type_string() }}) as priority,
