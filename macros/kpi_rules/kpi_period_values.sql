@@ -22,11 +22,18 @@
     only for the period holding as_of, whatever the window (the breakdowns of a grain not
     in var breakdown_grains: the slices of such a KPI's scorecard card). A PERCENTILE sorts each period's values once (an
     aggregate, sorted_array_agg) and reads the two around the position.
-    Work shared between the grains: the STOCK opening levels of every grain that reads
-    from a later date (a window, a card's period) come from one pass (stock_openings, a
-    column per grain), except a DAILY card's beside WEEKLY values of all history (a full
-    build of the breakdowns), which adds up the weekly net changes before its week and
-    reads the days from that week's Monday (no pass over every change of history); with
+    The tenant's STOCK values are read from its daily net changes (int_kpi__stock_changes,
+    added up once per run), not from the measurements: a period's net change is the sum
+    of its days, an opening level the sum of the days before (before, each fact table
+    summed every change of history before its window on every run: 1M requests,
+    PostgreSQL, 8 of the monthly facts' 12.8 s in a daily run); the breakdowns read the
+    measurements (a table of the daily changes per slice cost more to build than it
+    saved). Work shared between the grains: the STOCK opening levels of every grain that
+    reads from a later date (a window, a card's period) come from one pass
+    (stock_openings, a column per grain), except a DAILY card's beside WEEKLY values of
+    all history (a full build of the breakdowns), which adds up the weekly net changes
+    before its week and reads the days from that week's Monday (no pass over every
+    change of history); with
     by_breakdown on PostgreSQL (shares_breakdown_combinations), the weeks and months add
     up their measurements per combination of attributes in one
     pass (slice_combinations, keyed by both periods; 1M requests, the breakdowns' query:
@@ -53,11 +60,7 @@ targets as (
 
 elapsed_days_tenants as (
     -- ELAPSED_DAYS KPIs: the tenants with at least one measurement of the KPI (by as_of)
-    select distinct measurements.tenant_id, measurements.kpi_name
-    from {{ ref('int_kpi__measurements') }} as measurements
-    where measurements.kpi_name in (
-        select kpi_name from definitions where denominator_basis = 'ELAPSED_DAYS'
-    )
+    select * from {{ ref('int_kpi__elapsed_days_tenants') }}
 ),
 {#- the local dates each grain reads (none: that side is open) #}
 {%- set grain_dates = {} %}
@@ -129,14 +132,18 @@ slice_combinations as (
 {%- endif %}
 {%- endfor %}
 {%- if opening_grains %}
+{#- the STOCK changes read: a slice's from the measurements, a tenant's from its daily net
+    changes (int_kpi__stock_changes) #}
+{%- set changes = 'measurements' if by_breakdown else 'changes' %}
+{%- set change_column = changes ~ ('.numerator' if by_breakdown else '.net_change') %}
 {%- set opening_measures = [] %}
 {%- set opening_lowers = [] %}
 {%- for grain in opening_grains %}
 {%- do opening_measures.append((
     'opening_' ~ grain | lower,
-    "case when measurements.local_date < cast('" ~ grain_dates[grain].lower ~ "' as date)"
+    "case when " ~ changes ~ ".local_date < cast('" ~ grain_dates[grain].lower ~ "' as date)"
     ~ (" and definitions.default_grain = '" ~ grain ~ "'" if grain in card_only else '')
-    ~ " then measurements.numerator end"
+    ~ " then " ~ change_column ~ " end"
 )) %}
 {%- do opening_lowers.append(grain_dates[grain].lower) %}
 {%- endfor %}
@@ -158,14 +165,18 @@ stock_openings as (
         measures=opening_measures | map('first') | list,
     ) }}
     {%- else %}
+    -- (the tenant's: from its daily net changes)
     select
-        measurements.tenant_id,
-        measurements.kpi_name,
+        changes.tenant_id,
+        changes.kpi_name,
         {%- for column, expression in opening_measures %}
-        sum({{ exact_decimal(expression) }}) as {{ column }}{{ ',' if not loop.last }}
+        sum({{ expression }}) as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
-    {{ openings_from_where }}
-    group by measurements.tenant_id, measurements.kpi_name
+    from {{ ref('int_kpi__stock_changes') }} as changes
+    inner join definitions
+        on changes.kpi_name = definitions.kpi_name
+    where changes.local_date < cast('{{ opening_lowers | max }}' as date)
+    group by changes.tenant_id, changes.kpi_name
     {%- endif %}
 ),
 {%- endif %}
@@ -261,8 +272,21 @@ stock_openings as (
         sum({{ exact_decimal('measurements.numerator') }}) as numerator,
         sum({{ exact_decimal('measurements.denominator') }}) as denominator
     from {{ measurements_read }}
-        and definitions.aggregation in ('RATIO', 'SUM', 'STOCK')
+        and definitions.aggregation in ('RATIO', 'SUM')
     group by measurements.tenant_id, measurements.kpi_name, {{ measured_period }}
+    union all
+    -- STOCK: the sum of the period's days of the tenant's daily net changes
+    select
+        changes.tenant_id,
+        changes.kpi_name,
+        {{ measured_period | replace('measurements.', 'changes.') }} as period_start,
+        sum(changes.net_change) as numerator,
+        {{ exact_decimal('null') }} as denominator
+    from {{ ref('int_kpi__stock_changes') }} as changes
+    inner join definitions
+        on changes.kpi_name = definitions.kpi_name
+    {{ measurements_filter | replace('measurements.', 'changes.') }}
+    group by changes.tenant_id, changes.kpi_name, {{ measured_period | replace('measurements.', 'changes.') }}
     {%- endif %}
 ),
 
